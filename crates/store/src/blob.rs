@@ -1,0 +1,234 @@
+//! Content-addressed message blobs on disk: `blobs/ab/cd/<sha256>`.
+//!
+//! A blob is written to `tmp/`, fsynced, renamed into place and its directory
+//! fsynced before any database row refers to it, so a committed message never
+//! points at a missing or partial file. Identical content is stored once.
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::Result;
+use crate::parse::ParsedMessage;
+
+#[derive(Clone, Debug)]
+pub struct BlobDir {
+    root: PathBuf,
+    tmp: PathBuf,
+    /// Hashes prepared in this process but not yet committed: never unlinked,
+    /// even if the last committed reference to the same content goes away.
+    pending: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+#[derive(Debug)]
+struct PendingGuard {
+    pending: Arc<Mutex<HashMap<String, usize>>>,
+    hash: String,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.hash) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.hash);
+            }
+        }
+    }
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl BlobDir {
+    pub fn open(data_dir: &Path) -> Result<BlobDir> {
+        let root = data_dir.join("blobs");
+        let tmp = data_dir.join("tmp");
+        fs::create_dir_all(&root)?;
+        fs::create_dir_all(&tmp)?;
+        Ok(BlobDir {
+            root,
+            tmp,
+            pending: Arc::default(),
+        })
+    }
+
+    pub fn path(&self, hash: &str) -> PathBuf {
+        let (a, b) = (&hash[..2.min(hash.len())], &hash[2.min(hash.len())..4.min(hash.len())]);
+        self.root.join(a).join(b).join(hash)
+    }
+
+    pub fn exists(&self, hash: &str) -> bool {
+        self.path(hash).is_file()
+    }
+
+    /// Removes a blob whose last reference was committed away, unless the
+    /// same content is being stored again right now.
+    pub fn remove(&self, hash: &str) {
+        let map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !map.contains_key(hash) {
+            let _ = fs::remove_file(self.path(hash));
+        }
+    }
+
+    fn hold(&self, hash: &str) -> PendingGuard {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(hash.to_string()).or_insert(0) += 1;
+        PendingGuard {
+            pending: self.pending.clone(),
+            hash: hash.to_string(),
+        }
+    }
+
+    fn tmp_file(&self) -> Result<(PathBuf, File)> {
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = self.tmp.join(format!("{}-{}.tmp", std::process::id(), n));
+        let file = OpenOptions::new().write(true).read(true).create_new(true).open(&path)?;
+        Ok((path, file))
+    }
+
+    /// Moves a complete, fsynced temporary file to its content address.
+    fn install(&self, tmp: &Path, hash: &str) -> Result<()> {
+        let dest = self.path(hash);
+        let dir = dest
+            .parent()
+            .ok_or_else(|| crate::StoreError::Corrupt("blob path".into()))?;
+        if dest.is_file() {
+            let _ = fs::remove_file(tmp);
+            return Ok(());
+        }
+        fs::create_dir_all(dir)?;
+        fs::rename(tmp, &dest)?;
+        File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+
+    pub fn open_blob(&self, hash: &str) -> io::Result<File> {
+        File::open(self.path(hash))
+    }
+
+    /// Reads `len` bytes from `offset` (fewer at the end of the blob).
+    pub fn read_range(&self, hash: &str, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let mut f = self.open_blob(hash)?;
+        let size = f.metadata()?.len();
+        let start = offset.min(size);
+        let n = len.min(size - start);
+        f.seek(SeekFrom::Start(start))?;
+        let mut buf = vec![0u8; n as usize];
+        f.read_exact(&mut buf)?;
+        Ok(buf)
+    }
+
+    pub fn writer(&self) -> Result<BlobWriter> {
+        let (path, file) = self.tmp_file()?;
+        Ok(BlobWriter {
+            dir: self.clone(),
+            path: Some(path),
+            file,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    pub fn prepare(&self, bytes: &[u8]) -> Result<PreparedBlob> {
+        let mut w = self.writer()?;
+        w.write_all(bytes)?;
+        w.finish_with(Some(bytes))
+    }
+}
+
+/// A message written, hashed and parsed, ready to be referenced by messages.
+#[derive(Clone, Debug)]
+pub struct PreparedBlob {
+    pub hash: String,
+    pub size: u64,
+    pub(crate) parsed_json: String,
+    _hold: Arc<PendingGuard>,
+}
+
+impl PreparedBlob {
+    pub fn parsed(&self) -> Result<ParsedMessage> {
+        serde_json::from_str(&self.parsed_json).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// Streams a message to disk (e.g. an IMAP literal or SMTP DATA) without
+/// holding it in memory; `finish` makes it durable and parses it once.
+pub struct BlobWriter {
+    dir: BlobDir,
+    path: Option<PathBuf>,
+    file: File,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl BlobWriter {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> Result<PreparedBlob> {
+        self.finish_with(None)
+    }
+
+    fn finish_with(mut self, bytes: Option<&[u8]>) -> Result<PreparedBlob> {
+        self.file.flush()?;
+        self.file.sync_all()?;
+        let hash = hex(&self.hasher.clone().finalize());
+        let parsed = match bytes {
+            Some(b) => crate::parse::parse(b),
+            None => {
+                // One read of the message into memory, for the one parse.
+                let mut buf = Vec::with_capacity(self.size as usize);
+                self.file.seek(SeekFrom::Start(0))?;
+                self.file.read_to_end(&mut buf)?;
+                crate::parse::parse(&buf)
+            }
+        };
+        let parsed_json = serde_json::to_string(&parsed).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        let hold = self.dir.hold(&hash);
+        if let Some(path) = self.path.take() {
+            self.dir.install(&path, &hash)?;
+        }
+        Ok(PreparedBlob {
+            hash,
+            size: self.size,
+            parsed_json,
+            _hold: Arc::new(hold),
+        })
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}

@@ -1,0 +1,99 @@
+//! Numbered migrations. The logical schema is plain SQL (integers, text,
+//! no SQLite-only types) so a PostgreSQL backend can follow it.
+use rusqlite::Connection;
+
+use crate::Result;
+
+/// Each entry is applied once, in order; `PRAGMA user_version` records the
+/// last one applied. Never edit an entry that has shipped: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: accounts, mailboxes, messages, blobs, change log.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE domains (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        domain_id INTEGER NOT NULL REFERENCES domains(id),
+        password_hash TEXT NOT NULL,
+        quota_bytes INTEGER,
+        used_bytes INTEGER NOT NULL DEFAULT 0,
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE aliases (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id)
+    );
+    CREATE INDEX aliases_account ON aliases(account_id);
+    CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        special_use TEXT,
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        recent_uid INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (account_id, name)
+    );
+    CREATE TABLE subscriptions (
+        account_id INTEGER NOT NULL REFERENCES accounts(id),
+        name TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+    );
+    CREATE TABLE blobs (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        refcount INTEGER NOT NULL DEFAULT 0,
+        parsed TEXT NOT NULL
+    );
+    CREATE TABLE messages (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        uid INTEGER NOT NULL,
+        blob_id INTEGER NOT NULL REFERENCES blobs(id),
+        flags INTEGER NOT NULL DEFAULT 0,
+        keywords TEXT NOT NULL DEFAULT '',
+        internal_date INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+    );
+    CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        mailbox_id INTEGER,
+        uid INTEGER,
+        kind INTEGER NOT NULL
+    );
+    CREATE INDEX changes_mailbox ON changes(mailbox_id, modseq);
+    CREATE INDEX changes_account ON changes(account_id, modseq);
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now < version {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
