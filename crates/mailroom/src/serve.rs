@@ -52,6 +52,15 @@ async fn serve(cfg: Config) -> Result<()> {
     let store = tokio::task::spawn_blocking(move || Store::open(&store_dir))
         .await?
         .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
+    {
+        // Crash leftovers (blob files never committed) older than a day.
+        let s = store.clone();
+        tokio::task::spawn_blocking(move || match s.sweep_orphans(Duration::from_secs(86_400)) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "removed crash leftovers from the blob directory"),
+            Err(e) => tracing::warn!(error = %e, "sweeping the blob directory failed"),
+        });
+    }
     let tls = mailroom_net::tls::server_config(
         cfg.tls.cert.as_deref(),
         cfg.tls.key.as_deref(),

@@ -123,6 +123,50 @@ impl BlobDir {
         Ok(buf)
     }
 
+    /// Removes what a crash can leave behind: temporary files, and blob files
+    /// no row refers to (written, then the process died before the commit).
+    /// Only files older than `min_age` are touched, so a concurrent writer's
+    /// work in progress is safe.
+    pub fn sweep(&self, min_age: std::time::Duration, is_referenced: &dyn Fn(&str) -> bool) -> Result<usize> {
+        let old = |p: &Path| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= min_age)
+        };
+        let mut removed = 0;
+        for entry in fs::read_dir(&self.tmp)? {
+            let p = entry?.path();
+            if p.is_file() && old(&p) && fs::remove_file(&p).is_ok() {
+                removed += 1;
+            }
+        }
+        for a in fs::read_dir(&self.root)? {
+            let a = a?.path();
+            if !a.is_dir() {
+                continue;
+            }
+            for b in fs::read_dir(&a)? {
+                let b = b?.path();
+                if !b.is_dir() {
+                    continue;
+                }
+                for f in fs::read_dir(&b)? {
+                    let f = f?.path();
+                    let Some(hash) = f.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+                        continue;
+                    };
+                    let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&hash);
+                    if !pending && old(&f) && !is_referenced(&hash) && fs::remove_file(&f).is_ok() {
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn writer(&self) -> Result<BlobWriter> {
         let (path, file) = self.tmp_file()?;
         Ok(BlobWriter {

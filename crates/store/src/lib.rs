@@ -165,6 +165,15 @@ impl Store {
         Ok(problems)
     }
 
+    /// Deletes leftovers of crashes older than `min_age` (see `BlobDir::sweep`).
+    /// Returns how many files went.
+    pub fn sweep_orphans(&self, min_age: Duration) -> Result<usize> {
+        self.inner.blobs.sweep(min_age, &|hash| {
+            self.read(|c| Ok(c.query_row("SELECT 1 FROM blobs WHERE hash = ?1", [hash], |_| Ok(())).is_ok()))
+                .unwrap_or(true)
+        })
+    }
+
     pub fn db_path(&self) -> &Path {
         &self.inner.path
     }
