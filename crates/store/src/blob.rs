@@ -157,7 +157,11 @@ impl BlobDir {
                     let Some(hash) = f.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
                         continue;
                     };
-                    let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&hash);
+                    let pending = self
+                        .pending
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains_key(&hash);
                     if !pending && old(&f) && !is_referenced(&hash) && fs::remove_file(&f).is_ok() {
                         removed += 1;
                     }

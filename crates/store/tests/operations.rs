@@ -345,7 +345,8 @@ fn large_message_streams_through_blob_writer() {
     let a = with_user(&s, "bob@example.test");
     let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
     let mut w = s.blob_writer().unwrap();
-    w.write_all(b"From: a@example.test\r\nSubject: big\r\nContent-Type: application/octet-stream\r\n\r\n").unwrap();
+    w.write_all(b"From: a@example.test\r\nSubject: big\r\nContent-Type: application/octet-stream\r\n\r\n")
+        .unwrap();
     let line = [b'A'; 76];
     let mut written = 0u64;
     while written < 52 * 1024 * 1024 {
@@ -355,7 +356,15 @@ fn large_message_streams_through_blob_writer() {
     }
     let blob = w.finish().unwrap();
     assert!(blob.size > 50 * 1024 * 1024);
-    s.append(inbox.id, vec![NewMessage { blob: &blob, flags: Flags::default(), internal_date: 0 }]).unwrap();
+    s.append(
+        inbox.id,
+        vec![NewMessage {
+            blob: &blob,
+            flags: Flags::default(),
+            internal_date: 0,
+        }],
+    )
+    .unwrap();
     let m = &s.messages(inbox.id).unwrap()[0];
     assert_eq!(m.size, blob.size);
     let p = s.parsed(m.blob_id).unwrap();
@@ -374,7 +383,11 @@ fn sweep_removes_only_old_orphans() {
     let orphan_hash = orphan.hash.clone();
     drop(orphan);
     std::fs::write(d.path().join("tmp/123-0.tmp"), b"partial").unwrap();
-    assert_eq!(s.sweep_orphans(std::time::Duration::from_secs(3600)).unwrap(), 0, "young files stay");
+    assert_eq!(
+        s.sweep_orphans(std::time::Duration::from_secs(3600)).unwrap(),
+        0,
+        "young files stay"
+    );
     assert_eq!(s.sweep_orphans(std::time::Duration::ZERO).unwrap(), 2);
     assert!(s.read_blob(&orphan_hash, 0, 1).is_err());
     assert!(s.check().unwrap().is_empty(), "referenced blobs stay");
