@@ -169,8 +169,11 @@ impl Store {
     /// Returns how many files went.
     pub fn sweep_orphans(&self, min_age: Duration) -> Result<usize> {
         self.inner.blobs.sweep(min_age, &|hash| {
-            self.read(|c| Ok(c.query_row("SELECT 1 FROM blobs WHERE hash = ?1", [hash], |_| Ok(())).is_ok()))
-                .unwrap_or(true)
+            self.read(|c| {
+                Ok(c.query_row("SELECT 1 FROM blobs WHERE hash = ?1", [hash], |_| Ok(()))
+                    .is_ok())
+            })
+            .unwrap_or(true)
         })
     }
 
