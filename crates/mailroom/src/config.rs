@@ -21,6 +21,8 @@ struct File {
     auth: Auth,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    pop3: mailroom_pop3::Pop3Config,
 }
 
 /// `"ip:port"` per protocol; a missing key disables that listener.
@@ -101,21 +103,13 @@ impl Auth {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Concurrent connections from one client address (IPv6: one /64).
-    pub connections_per_ip: usize,
-    /// Concurrent connections in all.
-    pub connections: usize,
     /// Seconds sessions get to finish after SIGTERM before they are cut.
     pub shutdown_grace_secs: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            connections_per_ip: 20,
-            connections: 10_000,
-            shutdown_grace_secs: 30,
-        }
+        Limits { shutdown_grace_secs: 30 }
     }
 }
 
@@ -130,6 +124,7 @@ pub struct Config {
     pub tls: Tls,
     pub auth: Auth,
     pub limits: Limits,
+    pub pop3: mailroom_pop3::Pop3Config,
 }
 
 impl Config {
@@ -148,6 +143,7 @@ impl Config {
                 tls: Tls::default(),
                 auth: Auth::default(),
                 limits: Limits::default(),
+                pop3: Default::default(),
             });
         };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
@@ -174,9 +170,7 @@ impl Config {
                 path.display()
             );
         }
-        if file.limits.connections_per_ip == 0 || file.limits.connections == 0 {
-            bail!("{}: [limits]: connection limits must be at least 1", path.display());
-        }
+        file.pop3.validate().map_err(|e| anyhow::anyhow!("{}: [pop3]: {e}", path.display()))?;
         let addrs = [
             ("smtp", file.listen.smtp),
             ("submission", file.listen.submission),
@@ -204,6 +198,7 @@ impl Config {
             },
             auth: file.auth,
             limits: file.limits,
+            pop3: file.pop3,
         })
     }
 }
@@ -276,6 +271,8 @@ allow_plaintext = true
         assert!(e.contains("pop3") && e.contains("imap"), "{e}");
         let e = parse("hostname = \"bad host\"\n").unwrap_err().to_string();
         assert!(e.contains("hostname"), "{e}");
+        let e = parse("[pop3]\nidle_timeout_secs = 5\n").unwrap_err().to_string();
+        assert!(e.contains("[pop3]") && e.contains("idle_timeout_secs"), "{e}");
         let e = parse("[auth]\nallow_plaintext = \"yes\"\n").unwrap_err().to_string();
         assert!(e.contains("allow_plaintext"), "{e}");
     }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use mailroom_net::ServerContext;
+use mailroom_net::listener::TlsMode;
 use tokio::task::JoinSet;
 
 use crate::config::Config;
@@ -10,8 +11,10 @@ use crate::serve::bind_listener;
 
 pub async fn start(cfg: &Config, ctx: &Arc<ServerContext>, tasks: &mut JoinSet<()>) -> Result<()> {
     let l = &cfg.listen;
-    // Bind every configured address up front so a port in use fails the start.
-    let all = [
+    // Bind every configured address before serving any, so a port in use
+    // fails the start instead of leaving a half-running server.
+    let mut bound = Vec::new();
+    for (name, addr) in [
         ("smtp", l.smtp),
         ("submission", l.submission),
         ("submissions", l.submissions),
@@ -19,19 +22,29 @@ pub async fn start(cfg: &Config, ctx: &Arc<ServerContext>, tasks: &mut JoinSet<(
         ("imaps", l.imaps),
         ("pop3", l.pop3),
         ("pop3s", l.pop3s),
-    ];
-    for (name, addr) in all {
+    ] {
         if let Some(listener) = bind_listener(name, addr).await? {
             tracing::info!(protocol = name, addr = %listener.local_addr()?, "listening");
-            // Protocols land one by one; until one serves this listener it
-            // stays bound (the port is ours) but nothing is accepted.
-            tracing::warn!(protocol = name, "no server for this protocol in this build yet");
-            let shutdown = ctx.shutdown.clone();
-            tasks.spawn(async move {
-                shutdown.wait().await;
-                drop(listener);
-            });
+            bound.push((name, listener));
         }
+    }
+    let pop3 = Arc::new(cfg.pop3.clone());
+    for (name, listener) in bound {
+        let ctx = ctx.clone();
+        match name {
+            "pop3" => tasks.spawn(mailroom_pop3::serve(ctx, listener, TlsMode::Plain, pop3.clone())),
+            "pop3s" => tasks.spawn(mailroom_pop3::serve(ctx, listener, TlsMode::Implicit, pop3.clone())),
+            _ => {
+                // Protocols land one by one; until one serves this listener
+                // it stays bound (the port is ours) but accepts nothing.
+                tracing::warn!(protocol = name, "no server for this protocol in this build yet");
+                let shutdown = ctx.shutdown.clone();
+                tasks.spawn(async move {
+                    shutdown.wait().await;
+                    drop(listener);
+                })
+            }
+        };
     }
     Ok(())
 }

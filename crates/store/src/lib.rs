@@ -14,6 +14,7 @@ mod mailbox;
 mod message;
 mod notify;
 pub mod parse;
+mod pop3_ext;
 mod schema;
 mod writer;
 

@@ -77,6 +77,41 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX changes_mailbox ON changes(mailbox_id, modseq);
     CREATE INDEX changes_account ON changes(account_id, modseq);
     "#,
+    // 2: the SMTP outbound queue. One row per message (holding one blob
+    // reference) and one row per recipient still to be delivered.
+    r#"
+    CREATE TABLE queue_messages (
+        id INTEGER PRIMARY KEY,
+        blob_id INTEGER NOT NULL REFERENCES blobs(id),
+        sender TEXT NOT NULL,
+        env_id TEXT,
+        ret TEXT,
+        smtputf8 INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE queue_recipients (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES queue_messages(id),
+        address TEXT NOT NULL,
+        orcpt TEXT,
+        notify TEXT,
+        status TEXT NOT NULL DEFAULT 'queued',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt INTEGER NOT NULL,
+        last_reply TEXT
+    );
+    CREATE INDEX queue_recipients_due ON queue_recipients(next_attempt);
+    CREATE INDEX queue_recipients_message ON queue_recipients(message_id);
+    "#,
+    // 3: POP3: each message's size as sent on the wire (bare LF counted as
+    // CRLF, RFC 1939 §11), computed once per blob by the POP3 server and
+    // dropped together with the blob.
+    r#"
+    CREATE TABLE pop3_sizes (
+        blob_id INTEGER PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+        octets INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
