@@ -22,6 +22,8 @@ struct File {
     #[serde(default)]
     limits: Limits,
     #[serde(default)]
+    imap: mailroom_imap::ImapConfig,
+    #[serde(default)]
     pop3: mailroom_pop3::Pop3Config,
 }
 
@@ -124,6 +126,7 @@ pub struct Config {
     pub tls: Tls,
     pub auth: Auth,
     pub limits: Limits,
+    pub imap: mailroom_imap::ImapConfig,
     pub pop3: mailroom_pop3::Pop3Config,
 }
 
@@ -143,6 +146,7 @@ impl Config {
                 tls: Tls::default(),
                 auth: Auth::default(),
                 limits: Limits::default(),
+                imap: Default::default(),
                 pop3: Default::default(),
             });
         };
@@ -198,6 +202,7 @@ impl Config {
             },
             auth: file.auth,
             limits: file.limits,
+            imap: file.imap,
             pop3: file.pop3,
         })
     }

@@ -28,10 +28,13 @@ pub async fn start(cfg: &Config, ctx: &Arc<ServerContext>, tasks: &mut JoinSet<(
             bound.push((name, listener));
         }
     }
+    let imap = Arc::new(cfg.imap.clone());
     let pop3 = Arc::new(cfg.pop3.clone());
     for (name, listener) in bound {
         let ctx = ctx.clone();
         match name {
+            "imap" => tasks.spawn(mailroom_imap::serve(ctx, listener, TlsMode::Plain, imap.clone())),
+            "imaps" => tasks.spawn(mailroom_imap::serve(ctx, listener, TlsMode::Implicit, imap.clone())),
             "pop3" => tasks.spawn(mailroom_pop3::serve(ctx, listener, TlsMode::Plain, pop3.clone())),
             "pop3s" => tasks.spawn(mailroom_pop3::serve(ctx, listener, TlsMode::Implicit, pop3.clone())),
             _ => {

@@ -10,6 +10,7 @@
 mod accounts;
 mod blob;
 mod error;
+mod imap_ext;
 mod mailbox;
 mod message;
 mod notify;

@@ -1,0 +1,8 @@
+//! Rendering message data for FETCH: ENVELOPE, BODY/BODYSTRUCTURE,
+//! section location, and content-transfer decoding for BINARY.
+
+pub mod base64;
+pub mod bodystructure;
+pub mod envelope;
+pub mod section;
+pub mod transfer;

@@ -1,0 +1,202 @@
+//! APPEND and MULTIAPPEND (RFC 9051 §6.3.12, RFC 3502, UIDPLUS RFC 4315):
+//! message literals stream from the framer into blob writers; the store
+//! commits all messages of one command in one transaction.
+use std::io::Write;
+
+use mailroom_store::{BlobWriter, Flags, NewMessage, PreparedBlob, StoreError};
+
+use super::reply::{Reply, store_error};
+use super::{Session, blocking};
+use crate::command::AppendMessage;
+use crate::framing::AppendStart;
+use crate::sequence::SequenceSet;
+
+/// Most messages in one MULTIAPPEND (each holds a temporary file).
+const MAX_MULTIAPPEND: usize = 1000;
+
+/// An APPEND command being received.
+pub(crate) struct Appending {
+    mailbox_id: i64,
+    current: Option<(BlobWriter, Flags, i64)>,
+    done: Vec<(PreparedBlob, Flags, i64)>,
+    /// A write failed: the command ends with this once all data is in.
+    failed: Option<StoreError>,
+}
+
+/// What to do with an announced APPEND literal.
+pub(crate) enum LiteralDecision {
+    Accept,
+    /// Refuse it (synchronising literal, or one we can skip) with this reply.
+    Reject(Reply),
+    /// Refuse and close: a non-synchronising literal we will not read.
+    RejectClose(Reply),
+}
+
+impl Session {
+    pub(crate) async fn append_literal(&mut self, start: AppendStart, size: u64, sync: bool) -> LiteralDecision {
+        let refuse = |reply: Reply| {
+            if sync {
+                LiteralDecision::Reject(reply)
+            } else {
+                LiteralDecision::RejectClose(reply)
+            }
+        };
+        if self.user.is_none() {
+            return refuse(Reply::bad("Not authenticated"));
+        }
+        if size > self.cfg.max_append_size {
+            // RFC 7889: over APPENDLIMIT.
+            return refuse(Reply::no("Message too large").code("TOOBIG"));
+        }
+        if size == 0 {
+            return refuse(Reply::no("Empty message").code("CANNOT"));
+        }
+        if start.index >= MAX_MULTIAPPEND {
+            return refuse(Reply::no("Too many messages in one APPEND").code("LIMIT"));
+        }
+        if start.index == 0 {
+            self.appending = None;
+            let store = self.store();
+            let account = self.account_id();
+            let name = start.mailbox.clone();
+            match blocking(move || store.mailbox_get(account, &name)).await {
+                Ok(Some(mb)) => {
+                    self.appending = Some(Appending {
+                        mailbox_id: mb.id,
+                        current: None,
+                        done: Vec::new(),
+                        failed: None,
+                    })
+                }
+                // RFC 9051 §6.3.12: TRYCREATE when the mailbox is missing.
+                Ok(None) => return refuse(Reply::no("Mailbox does not exist").code("TRYCREATE")),
+                Err(e) => return refuse(store_error(&e)),
+            }
+        }
+        let Some(app) = self.appending.as_mut() else {
+            return refuse(Reply::bad("APPEND state lost"));
+        };
+        let store = self.ctx.store.clone();
+        match blocking(move || store.blob_writer()).await {
+            Ok(w) => {
+                let date = start.date.map(|d| d.timestamp).unwrap_or_else(now);
+                app.current = Some((w, Flags::from_names(&start.flags), date));
+                LiteralDecision::Accept
+            }
+            Err(e) => {
+                self.appending = None;
+                refuse(store_error(&e))
+            }
+        }
+    }
+
+    pub(crate) fn append_data(&mut self, data: &[u8]) {
+        let Some(app) = self.appending.as_mut() else {
+            return;
+        };
+        if app.failed.is_some() {
+            return;
+        }
+        if let Some((w, _, _)) = app.current.as_mut()
+            && let Err(e) = w.write_all(data)
+        {
+            app.failed = Some(StoreError::Io(e));
+        }
+    }
+
+    /// The literal is complete: make the blob durable and parse it once.
+    pub(crate) async fn append_literal_end(&mut self) {
+        let Some(app) = self.appending.as_mut() else {
+            return;
+        };
+        let Some((w, flags, date)) = app.current.take() else {
+            return;
+        };
+        if app.failed.is_some() {
+            return;
+        }
+        match blocking(move || w.finish()).await {
+            Ok(blob) => {
+                if let Some(app) = self.appending.as_mut() {
+                    app.done.push((blob, flags, date));
+                }
+            }
+            Err(e) => {
+                if let Some(app) = self.appending.as_mut() {
+                    app.failed = Some(e);
+                }
+            }
+        }
+    }
+
+    /// All messages are in: commit them together (RFC 3502: all or none).
+    pub(crate) async fn append_commit(&mut self) -> Reply {
+        let Some(app) = self.appending.take() else {
+            return Reply::bad("No APPEND in progress");
+        };
+        if let Some(e) = app.failed {
+            return store_error(&e);
+        }
+        let store = self.store();
+        let mailbox = app.mailbox_id;
+        let result = blocking(move || {
+            let msgs: Vec<NewMessage<'_>> = app
+                .done
+                .iter()
+                .map(|(blob, flags, date)| NewMessage {
+                    blob,
+                    flags: flags.clone(),
+                    internal_date: *date,
+                })
+                .collect();
+            store.append(mailbox, msgs)
+        })
+        .await;
+        match result {
+            Ok(a) => Reply::ok("APPEND completed").code(format!(
+                "APPENDUID {} {}",
+                a.uidvalidity,
+                SequenceSet::from_ordered(a.uids.iter().copied())
+            )),
+            Err(StoreError::QuotaExceeded) => Reply::no("Quota exceeded").code("OVERQUOTA"),
+            Err(StoreError::NotFound(_)) => Reply::no("Mailbox does not exist").code("TRYCREATE"),
+            Err(e) => store_error(&e),
+        }
+    }
+
+    /// The framer gave up on the command mid-way: drop what was streamed.
+    pub(crate) fn append_abort(&mut self) {
+        self.appending = None;
+    }
+
+    /// APPEND parsed whole (only from `parser::parse_command` callers; the
+    /// connection streams instead). Kept for completeness of the dispatch.
+    pub(crate) async fn cmd_append_buffered(&mut self, mailbox: String, messages: Vec<AppendMessage>) -> Reply {
+        for (i, m) in messages.into_iter().enumerate() {
+            let start = AppendStart {
+                mailbox: mailbox.clone(),
+                flags: m.flags,
+                date: m.date,
+                binary: m.binary,
+                index: i,
+            };
+            match self.append_literal(start, m.data.len() as u64, true).await {
+                LiteralDecision::Accept => {}
+                LiteralDecision::Reject(r) | LiteralDecision::RejectClose(r) => {
+                    self.appending = None;
+                    return r;
+                }
+            }
+            self.append_data(&m.data);
+            self.append_literal_end().await;
+        }
+        self.append_commit().await
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

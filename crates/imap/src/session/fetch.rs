@@ -1,0 +1,381 @@
+//! FETCH / UID FETCH (RFC 9051 §6.4.5, BINARY RFC 3516): message data from
+//! the view, the structure parsed at delivery and byte ranges of the
+//! stored blob. Nothing is re-parsed; a partial fetch reads only its range.
+use std::ops::Range;
+
+use mailroom_store::{FlagOp, Flags, ParsedMessage, SEEN, Store, StoreError};
+
+use super::io::Io;
+use super::reply::{Reply, store_error};
+use super::view::Entry;
+use super::{Session, blocking};
+use crate::command::{FetchCommand, FetchItem, Partial, Section, SectionKind};
+use crate::encode::section::{self, SectionLocation};
+use crate::encode::transfer;
+use crate::response::{FetchLine, binary_item_name, section_item_name};
+
+/// Output size after which a FETCH flushes what it has rendered so far, so
+/// `FETCH 1:* BODY[]` does not build the whole mailbox in memory.
+const FLUSH_AT: usize = 1024 * 1024;
+
+/// Messages rendered per blocking batch.
+const BATCH: usize = 64;
+
+/// Where a section's octets are: A's locator, except that the whole
+/// message and its text run to the end of the blob, so `BODY[]` is always
+/// exactly RFC822.SIZE octets.
+fn locate(msg: &ParsedMessage, size: u64, section: &Section) -> Option<SectionLocation> {
+    if section.part.is_empty() {
+        match section.kind {
+            SectionKind::Full => return Some(SectionLocation::Range(0..size)),
+            SectionKind::Text => return Some(SectionLocation::Range(msg.root.body_start.min(size)..size)),
+            _ => {}
+        }
+    }
+    section::locate(section, msg).ok()
+}
+
+fn apply_partial(data: Vec<u8>, partial: Option<Partial>) -> Vec<u8> {
+    let r = section::partial_range(data.len() as u64, partial);
+    data[r.start as usize..r.end as usize].to_vec()
+}
+
+fn needs_parse(items: &[FetchItem]) -> bool {
+    items.iter().any(|i| match i {
+        FetchItem::Envelope | FetchItem::Body | FetchItem::BodyStructure => true,
+        FetchItem::BodySection { section, .. } => !(section.part.is_empty() && section.kind == SectionKind::Full),
+        FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => !part.is_empty(),
+        FetchItem::Rfc822Header | FetchItem::Rfc822Text => true,
+        _ => false,
+    })
+}
+
+/// What rendering one batch produced.
+struct Rendered {
+    out: Vec<u8>,
+    /// Messages whose data was gone (expunged meanwhile).
+    missing: bool,
+    unknown_cte: bool,
+}
+
+struct Job {
+    seq: u32,
+    entry: Entry,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render(
+    store: &Store,
+    jobs: &[Job],
+    items: &[FetchItem],
+    add_uid: bool,
+    rev2: bool,
+    seen_set: &[u32],
+) -> Result<Rendered, StoreError> {
+    let mut r = Rendered {
+        out: Vec::new(),
+        missing: false,
+        unknown_cte: false,
+    };
+    let parse = needs_parse(items);
+    for job in jobs {
+        let m = &job.entry.meta;
+        let parsed = if parse {
+            match store.parsed(m.blob_id) {
+                Ok(p) => Some(p),
+                Err(StoreError::NotFound(_)) => {
+                    r.missing = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let mut line = Vec::new();
+        let mut f = FetchLine::start(&mut line, job.seq);
+        let read = |range: Range<u64>| -> Result<Vec<u8>, StoreError> {
+            store.read_blob(&m.blob_hash, range.start, range.end.saturating_sub(range.start))
+        };
+        let mut flags_done = false;
+        if add_uid {
+            f.uid(m.uid);
+        }
+        let mut ok = true;
+        for item in items {
+            let res: Result<(), StoreError> = (|| {
+                match item {
+                    FetchItem::Uid => {
+                        if !add_uid {
+                            f.uid(m.uid)
+                        }
+                    }
+                    FetchItem::Flags => {
+                        flags_done = true;
+                        write_flags(&mut f, &job.entry, rev2);
+                    }
+                    FetchItem::InternalDate => f.internal_date(m.internal_date, 0),
+                    FetchItem::Rfc822Size => f.rfc822_size(m.size),
+                    FetchItem::ModSeq => f.modseq(m.modseq),
+                    FetchItem::Envelope => {
+                        if let Some(p) = &parsed {
+                            f.envelope(&p.envelope, rev2)
+                        }
+                    }
+                    FetchItem::Body => {
+                        if let Some(p) = &parsed {
+                            f.body_structure(&p.root, false, rev2)
+                        }
+                    }
+                    FetchItem::BodyStructure => {
+                        if let Some(p) = &parsed {
+                            f.body_structure(&p.root, true, rev2)
+                        }
+                    }
+                    FetchItem::BodySection { section, partial, .. } => {
+                        let name = section_item_name(section, partial.map(|p| p.offset));
+                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, *partial)?;
+                        match data {
+                            Some(d) => f.section_data(&name, &d, false),
+                            None => f.section_nil(&name),
+                        }
+                    }
+                    FetchItem::Rfc822 => {
+                        let d = read(0..m.size)?;
+                        f.section_data("RFC822", &d, false);
+                    }
+                    FetchItem::Rfc822Header | FetchItem::Rfc822Text => {
+                        let kind = if matches!(item, FetchItem::Rfc822Header) {
+                            SectionKind::Header
+                        } else {
+                            SectionKind::Text
+                        };
+                        let section = Section { part: Vec::new(), kind };
+                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), &section, None)?
+                            .unwrap_or_default();
+                        let name = if matches!(item, FetchItem::Rfc822Header) {
+                            "RFC822.HEADER"
+                        } else {
+                            "RFC822.TEXT"
+                        };
+                        f.section_data(name, &d, false);
+                    }
+                    FetchItem::Binary { part, partial, .. } => {
+                        let name = binary_item_name(part, partial.map(|p| p.offset));
+                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), part)? {
+                            BinaryData::Data(d) => {
+                                let d = apply_partial(d, *partial);
+                                let has_nul = d.contains(&0);
+                                f.section_data(&name, &d, has_nul);
+                            }
+                            BinaryData::Missing => f.section_nil(&name),
+                            BinaryData::UnknownCte => r.unknown_cte = true,
+                        }
+                    }
+                    FetchItem::BinarySize { part } => {
+                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), part)? {
+                            BinaryData::Data(d) => f.binary_size(part, d.len() as u64),
+                            BinaryData::Missing => f.binary_size(part, 0),
+                            BinaryData::UnknownCte => r.unknown_cte = true,
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            match res {
+                Ok(()) => {}
+                Err(StoreError::NotFound(_)) => ok = false,
+                Err(StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => ok = false,
+                Err(e) => return Err(e),
+            }
+        }
+        // RFC 9051 §6.4.5: \Seen set by this FETCH is reported.
+        if !flags_done && seen_set.contains(&m.uid) {
+            write_flags(&mut f, &job.entry, rev2);
+        }
+        f.finish();
+        if ok {
+            r.out.extend_from_slice(&line);
+        } else {
+            r.missing = true;
+        }
+    }
+    Ok(r)
+}
+
+fn write_flags(f: &mut FetchLine<'_>, e: &Entry, rev2: bool) {
+    let mut names = e.meta.flags.names();
+    if e.recent && !rev2 {
+        names.push("\\Recent".into());
+    }
+    f.flags(&names);
+}
+
+fn section_bytes(
+    store: &Store,
+    size: u64,
+    hash: &str,
+    parsed: Option<&ParsedMessage>,
+    section: &Section,
+    partial: Option<Partial>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let located = match parsed {
+        Some(p) => locate(p, size, section),
+        // Only BODY[] is fetched without the structure.
+        None => Some(SectionLocation::Range(0..size)),
+    };
+    match located {
+        // RFC 9051 §6.4.5 leaves a missing part open; NIL is what
+        // clients cope with.
+        None => Ok(None),
+        Some(SectionLocation::Range(r)) => {
+            // Partial fetch reads only its range (RFC 9051 §6.4.5).
+            let (start, len) = match partial {
+                None => (r.start, r.end.saturating_sub(r.start)),
+                Some(p) => {
+                    let total = r.end.saturating_sub(r.start);
+                    let off = p.offset.min(total);
+                    (r.start + off, p.length.min(total - off))
+                }
+            };
+            Ok(Some(store.read_blob(hash, start, len)?))
+        }
+        Some(SectionLocation::HeaderFields { range, fields, not }) => {
+            let raw = store.read_blob(hash, range.start, range.end.saturating_sub(range.start))?;
+            Ok(Some(apply_partial(section::filter_header(&raw, &fields, not), partial)))
+        }
+    }
+}
+
+enum BinaryData {
+    Data(Vec<u8>),
+    Missing,
+    UnknownCte,
+}
+
+fn binary_bytes(
+    store: &Store,
+    size: u64,
+    hash: &str,
+    parsed: Option<&ParsedMessage>,
+    part: &[u32],
+) -> Result<BinaryData, StoreError> {
+    if part.is_empty() {
+        return Ok(BinaryData::Data(store.read_blob(hash, 0, size)?));
+    }
+    let Some(loc) = parsed.and_then(|m| section::locate_binary(m, part).ok()) else {
+        return Ok(BinaryData::Missing);
+    };
+    let raw = store.read_blob(hash, loc.range.start, loc.range.end.saturating_sub(loc.range.start))?;
+    Ok(match transfer::decode(&loc.encoding, &raw) {
+        Ok(d) => BinaryData::Data(d),
+        Err(_) => BinaryData::UnknownCte,
+    })
+}
+
+impl Session {
+    pub(crate) async fn cmd_fetch(&mut self, cmd: FetchCommand, io: &mut Io) -> Reply {
+        if cmd.modifiers.changed_since.is_some() || cmd.modifiers.vanished {
+            return Reply::bad("CHANGEDSINCE/VANISHED require CONDSTORE/QRESYNC, which are not supported");
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Reply::bad("No mailbox selected");
+        };
+        let Ok(indices) = view.select(&cmd.set, cmd.uid) else {
+            return Reply::bad("Invalid message sequence number");
+        };
+        let items = cmd.items;
+        // \Seen is set implicitly by a non-PEEK body fetch in a read-write
+        // mailbox (RFC 9051 §6.4.5), before the data is sent.
+        let mut seen_set: Vec<u32> = Vec::new();
+        if !view.read_only && items.iter().any(FetchItem::sets_seen) {
+            let unseen: Vec<u32> = indices
+                .iter()
+                .map(|&i| &view.entries[i])
+                .filter(|e| !e.expunged && !e.meta.flags.contains(SEEN))
+                .map(|e| e.meta.uid)
+                .collect();
+            if !unseen.is_empty() {
+                let store = self.store();
+                let mailbox = view.mailbox.id;
+                let target = unseen.clone();
+                match blocking(move || store.store_flags(mailbox, &target, FlagOp::Add, &Flags::new(SEEN), None)).await
+                {
+                    Ok(u) => {
+                        if let Some(v) = self.selected.as_mut() {
+                            v.apply_own_flags(&u.updated);
+                        }
+                        seen_set = unseen;
+                    }
+                    Err(e) => return store_error(&e),
+                }
+            }
+        }
+        let Some(view) = self.selected.as_ref() else {
+            return Reply::bad("No mailbox selected");
+        };
+        let jobs: Vec<Job> = indices
+            .iter()
+            .map(|&i| Job {
+                seq: i as u32 + 1,
+                entry: view.entries[i].clone(),
+            })
+            .collect();
+        let add_uid = cmd.uid;
+        let rev2 = self.rev2;
+        let mut missing = false;
+        let mut unknown_cte = false;
+        let items = std::sync::Arc::new(items);
+        let seen_set = std::sync::Arc::new(seen_set);
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            let batch: Vec<Job> = jobs.by_ref().take(BATCH).collect();
+            let store = self.store();
+            let items = items.clone();
+            let seen = seen_set.clone();
+            let rendered = blocking(move || render(&store, &batch, &items, add_uid, rev2, &seen)).await;
+            match rendered {
+                Ok(r) => {
+                    self.out.extend_from_slice(&r.out);
+                    missing |= r.missing;
+                    unknown_cte |= r.unknown_cte;
+                }
+                Err(e) => return store_error(&e),
+            }
+            if self.out.len() >= FLUSH_AT && io.write(&std::mem::take(&mut self.out)).await.is_err() {
+                return Reply::no("Connection lost");
+            }
+        }
+        if unknown_cte {
+            return Reply::no("Unknown content-transfer-encoding").code("UNKNOWN-CTE");
+        }
+        if missing {
+            return Reply::no("Some messages were expunged").code("EXPUNGEISSUED");
+        }
+        Reply::ok("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_message_is_the_whole_blob() {
+        let raw = b"Subject: x\r\n\r\nbody\r\n";
+        let p = mailroom_store::parse::parse(raw);
+        let size = raw.len() as u64;
+        let whole = Section::default();
+        assert_eq!(locate(&p, size, &whole), Some(SectionLocation::Range(0..size)));
+        let text = Section {
+            part: Vec::new(),
+            kind: SectionKind::Text,
+        };
+        assert_eq!(locate(&p, size, &text), Some(SectionLocation::Range(14..size)));
+        let missing = Section {
+            part: vec![3],
+            kind: SectionKind::Full,
+        };
+        assert_eq!(locate(&p, size, &missing), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! APPEND, MULTIAPPEND, literal limits.
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn append_sync_and_nonsync_literals() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    let msg = message("hi", "body");
+    let uv = srv
+        .store
+        .mailbox_get(srv.account_id, "Drafts")
+        .unwrap()
+        .unwrap()
+        .uidvalidity;
+    let r = c.append("a", "Drafts", "\\Seen $Work", &msg).await;
+    assert_eq!(r, vec![format!("a OK [APPENDUID {uv} 1] APPEND completed")]);
+    // LITERAL+ (RFC 7888): no continuation.
+    c.send(format!("b APPEND Drafts \"26-Nov-2026 10:00:00 +0100\" {{{}+}}\r\n", msg.len()).as_bytes())
+        .await;
+    c.send(&msg).await;
+    c.send(b"\r\n").await;
+    assert_eq!(
+        c.until_tagged("b").await,
+        vec![format!("b OK [APPENDUID {uv} 2] APPEND completed")]
+    );
+    let stored = srv
+        .store
+        .messages(srv.store.mailbox_get(srv.account_id, "Drafts").unwrap().unwrap().id)
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].flags.names(), vec!["\\Seen", "$Work"]);
+    // 10:00 +0100 is 09:00 UTC.
+    assert_eq!(stored[1].internal_date, 1_795_683_600);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn multiappend_is_atomic_and_trycreate() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    let m1 = message("one", "1");
+    let m2 = message("two", "2");
+    c.send(format!("a APPEND INBOX {{{}}}\r\n", m1.len()).as_bytes()).await;
+    assert!(c.line().await.starts_with("+ "));
+    c.send(&m1).await;
+    c.send(format!(" (\\Flagged) {{{}}}\r\n", m2.len()).as_bytes()).await;
+    assert!(c.line().await.starts_with("+ "));
+    c.send(&m2).await;
+    c.send(b"\r\n").await;
+    let r = c.until_tagged("a").await;
+    assert!(
+        r[0].starts_with("a OK [APPENDUID ") && r[0].ends_with(" 1:2] APPEND completed"),
+        "{r:?}"
+    );
+
+    c.send(format!("b APPEND Nope {{{}}}\r\n", m1.len()).as_bytes()).await;
+    assert_eq!(c.line().await, "b NO [TRYCREATE] Mailbox does not exist\r\n");
+    // The session goes on.
+    assert_eq!(c.cmd("c NOOP").await, vec!["c OK NOOP completed"]);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_literals() {
+    let srv = Server::start_with(mailroom_imap::ImapConfig {
+        max_append_size: 100,
+        ..Default::default()
+    })
+    .await;
+    let mut c = srv.login().await;
+    // Refused before the client sends it.
+    c.send(b"a APPEND INBOX {5000}\r\n").await;
+    assert_eq!(c.line().await, "a NO [TOOBIG] Message too large\r\n");
+    assert_eq!(c.cmd("b NOOP").await, vec!["b OK NOOP completed"]);
+    // A non-synchronising one cannot be refused: BAD... and close.
+    c.send(b"c APPEND INBOX {5000+}\r\n").await;
+    assert_eq!(c.line().await, "c NO [TOOBIG] Message too large\r\n");
+    assert_eq!(c.line().await, "* BYE Literal refused, cannot continue\r\n");
+    assert_eq!(c.line().await, "");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn append_to_selected_mailbox_sends_exists() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    c.cmd("s SELECT INBOX").await;
+    let r = c.append("a", "INBOX", "", &message("x", "y")).await;
+    assert_eq!(r[0], "* 1 EXISTS");
+    assert_eq!(r[1], "* 1 RECENT");
+    assert!(r[2].starts_with("a OK [APPENDUID "));
+    srv.stop().await;
+}
