@@ -111,7 +111,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { shutdown_grace_secs: 30 }
+        Limits {
+            shutdown_grace_secs: 30,
+        }
     }
 }
 
@@ -174,7 +176,9 @@ impl Config {
                 path.display()
             );
         }
-        file.pop3.validate().map_err(|e| anyhow::anyhow!("{}: [pop3]: {e}", path.display()))?;
+        file.pop3
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: [pop3]: {e}", path.display()))?;
         let addrs = [
             ("smtp", file.listen.smtp),
             ("submission", file.listen.submission),

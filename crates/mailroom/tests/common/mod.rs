@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_mailroom");
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Ports {
@@ -52,7 +56,12 @@ impl Instance {
             ),
         )
         .unwrap();
-        let inst = Instance { dir, config, ports, child: None };
+        let inst = Instance {
+            dir,
+            config,
+            ports,
+            child: None,
+        };
         inst.cli(&["domain", "add", domain], None);
         inst
     }
@@ -80,12 +89,19 @@ impl Instance {
         }
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "mailroom {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "mailroom {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     }
 
     pub fn add_user(&self, address: &str, password: &str) {
-        self.cli(&["user", "add", address, "--password-stdin"], Some(&format!("{password}\n")));
+        self.cli(
+            &["user", "add", address, "--password-stdin"],
+            Some(&format!("{password}\n")),
+        );
     }
 
     pub fn start(&mut self) {
@@ -185,7 +201,12 @@ pub fn have(tool: &str) -> bool {
 
 /// Runs a Python 3 script with arguments; returns stdout, panics with stderr.
 pub fn python(script: &str, args: &[&str]) -> String {
-    let out = Command::new("python3").arg("-c").arg(script).args(args).output().unwrap();
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",
