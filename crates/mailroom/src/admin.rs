@@ -62,6 +62,16 @@ pub enum AliasCmd {
     List,
 }
 
+#[derive(Subcommand)]
+pub enum QueueCmd {
+    /// Show queued outbound mail and each recipient's state.
+    List,
+    /// Try queued mail again now (one message, or all).
+    Retry { id: Option<i64> },
+    /// Drop a queued message without bouncing it.
+    Delete { id: i64 },
+}
+
 pub fn open_store(config: Option<&Path>) -> Result<(Config, Store)> {
     let cfg = Config::load(config)?;
     let store =
@@ -212,6 +222,47 @@ pub fn alias(config: Option<&Path>, cmd: AliasCmd) -> Result<()> {
             for a in store.alias_list()? {
                 println!("{}\t{}", a.address, a.target);
             }
+        }
+    }
+    Ok(())
+}
+
+pub fn queue(config: Option<&Path>, cmd: QueueCmd) -> Result<()> {
+    let (_, store) = open_store(config)?;
+    match cmd {
+        QueueCmd::List => {
+            let entries = mailroom_smtp::queue_list(&store)?;
+            if entries.is_empty() {
+                println!("queue is empty");
+            }
+            for m in entries {
+                let sender = if m.sender.is_empty() {
+                    "<>".to_string()
+                } else {
+                    m.sender.clone()
+                };
+                println!("{}	from {}	{}	queued at {}", m.id, sender, human(m.size), m.created);
+                for r in &m.recipients {
+                    println!(
+                        "	{}	{}	attempts {}	next {}	{}",
+                        r.address,
+                        r.status,
+                        r.attempts,
+                        r.next_attempt,
+                        r.last_reply.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        QueueCmd::Retry { id } => {
+            let n = mailroom_smtp::queue_retry(&store, id)?;
+            println!("{n} recipient(s) scheduled for immediate retry");
+        }
+        QueueCmd::Delete { id } => {
+            if !mailroom_smtp::queue_delete(&store, id)? {
+                bail!("no queued message {id}");
+            }
+            println!("deleted queued message {id}");
         }
     }
     Ok(())

@@ -22,6 +22,10 @@ struct File {
     #[serde(default)]
     limits: Limits,
     #[serde(default)]
+    smtp: mailroom_smtp::SmtpConfig,
+    #[serde(default)]
+    delivery: mailroom_smtp::DeliveryConfig,
+    #[serde(default)]
     imap: mailroom_imap::ImapConfig,
     #[serde(default)]
     pop3: mailroom_pop3::Pop3Config,
@@ -128,6 +132,8 @@ pub struct Config {
     pub tls: Tls,
     pub auth: Auth,
     pub limits: Limits,
+    pub smtp: mailroom_smtp::SmtpConfig,
+    pub delivery: mailroom_smtp::DeliveryConfig,
     pub imap: mailroom_imap::ImapConfig,
     pub pop3: mailroom_pop3::Pop3Config,
 }
@@ -148,6 +154,8 @@ impl Config {
                 tls: Tls::default(),
                 auth: Auth::default(),
                 limits: Limits::default(),
+                smtp: Default::default(),
+                delivery: Default::default(),
                 imap: Default::default(),
                 pop3: Default::default(),
             });
@@ -206,6 +214,8 @@ impl Config {
             },
             auth: file.auth,
             limits: file.limits,
+            smtp: file.smtp,
+            delivery: file.delivery,
             imap: file.imap,
             pop3: file.pop3,
         })

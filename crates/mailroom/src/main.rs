@@ -38,6 +38,9 @@ enum Command {
     /// Manage aliases (extra addresses delivering to an account).
     #[command(subcommand)]
     Alias(admin::AliasCmd),
+    /// Inspect and manage the outbound mail queue.
+    #[command(subcommand)]
+    Queue(admin::QueueCmd),
     /// Check the store: database integrity and blob files.
     Check,
 }
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Domain(c) => admin::domain(cli.config.as_deref(), c),
         Command::User(c) => admin::user(cli.config.as_deref(), c),
         Command::Alias(c) => admin::alias(cli.config.as_deref(), c),
+        Command::Queue(c) => admin::queue(cli.config.as_deref(), c),
         Command::Check => admin::check(cli.config.as_deref()),
     };
     match result {

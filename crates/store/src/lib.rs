@@ -16,6 +16,7 @@ mod message;
 mod notify;
 pub mod parse;
 mod pop3_ext;
+mod queue;
 mod schema;
 mod writer;
 
@@ -34,6 +35,7 @@ pub use message::{
     SEEN,
 };
 pub use parse::ParsedMessage;
+pub use queue::{NewQueueMessage, NewQueueRecipient, QueueUpdate, QueuedMessage, QueuedRecipient};
 pub use writer::TxEffects;
 
 /// A handle on the store; cheap to clone, safe to share between threads.

@@ -204,7 +204,7 @@ pub(crate) fn log_mailbox_change(c: &Connection, fx: &mut TxEffects, account: i6
     log(c, account, m, mailbox, None, KIND_MAILBOX)
 }
 
-fn blob_ref(c: &Connection, blob: &PreparedBlob) -> Result<i64> {
+pub(crate) fn blob_ref(c: &Connection, blob: &PreparedBlob) -> Result<i64> {
     Ok(c.prepare_cached(
         "INSERT INTO blobs (hash, size, refcount, parsed) VALUES (?1, ?2, 1, ?3)
              ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1 RETURNING id",
@@ -212,7 +212,7 @@ fn blob_ref(c: &Connection, blob: &PreparedBlob) -> Result<i64> {
     .query_row(params![blob.hash, blob.size as i64, blob.parsed_json], |r| r.get(0))?)
 }
 
-fn blob_unref(c: &Connection, fx: &mut TxEffects, blob_id: i64) -> Result<()> {
+pub(crate) fn blob_unref(c: &Connection, fx: &mut TxEffects, blob_id: i64) -> Result<()> {
     let (count, hash): (i64, String) = c
         .prepare_cached("UPDATE blobs SET refcount = refcount - 1 WHERE id = ?1 RETURNING refcount, hash")?
         .query_row([blob_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
