@@ -89,9 +89,14 @@ impl Part {
     }
 }
 
+/// MIME nesting we describe; deeper structure (only ever seen in attacks)
+/// is kept as one opaque part, so rendering and storing the tree stay
+/// bounded (serde_json refuses to read more than 128 levels).
+pub const MAX_DEPTH: usize = 32;
+
 pub fn parse(raw: &[u8]) -> ParsedMessage {
     match MessageParser::default().parse(raw) {
-        Some(msg) => from_message(&msg, raw),
+        Some(msg) => from_message(&msg, raw, 0),
         None => fallback(raw),
     }
 }
@@ -146,8 +151,8 @@ fn count_lines(body: &[u8]) -> u64 {
 
 /// mail-parser gives offsets into the outermost buffer, also for parts of
 /// embedded messages, so `raw` is always the whole blob.
-fn from_message(msg: &Message<'_>, raw: &[u8]) -> ParsedMessage {
-    let root = build_part(msg, 0, raw);
+fn from_message(msg: &Message<'_>, raw: &[u8], depth: usize) -> ParsedMessage {
+    let root = build_part(msg, 0, raw, depth);
     let headers = msg.root_part().headers.as_slice();
     let raw_value = |name: HeaderName<'_>| -> Option<String> {
         headers
@@ -280,7 +285,7 @@ fn attrs(list: Option<&[mail_parser::Attribute<'_>]>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn build_part(msg: &Message<'_>, id: u32, raw: &[u8]) -> Part {
+fn build_part(msg: &Message<'_>, id: u32, raw: &[u8], depth: usize) -> Part {
     let Some(part) = msg.part(id) else {
         return Part::default();
     };
@@ -336,7 +341,14 @@ fn build_part(msg: &Message<'_>, id: u32, raw: &[u8]) -> Part {
     };
     match &part.body {
         PartType::Multipart(children) => {
-            out.parts = children.iter().map(|&c| build_part(msg, c, raw)).collect();
+            if depth >= MAX_DEPTH {
+                // Too deep to describe: the rest is one opaque part.
+                out.media_type = "application".into();
+                out.subtype = "octet-stream".into();
+                out.params.clear();
+            } else {
+                out.parts = children.iter().map(|&c| build_part(msg, c, raw, depth + 1)).collect();
+            }
         }
         PartType::Message(inner) => {
             out.lines = count_lines(body);
@@ -345,8 +357,12 @@ fn build_part(msg: &Message<'_>, id: u32, raw: &[u8]) -> Part {
             // forbids that, but it happens) is described as opaque text.
             let inner_raw = inner.raw_message();
             let pos = (inner_raw.as_ptr() as usize).wrapping_sub(raw.as_ptr() as usize);
-            if pos <= raw.len() && pos + inner_raw.len() <= raw.len() {
-                out.message = Some(Box::new(from_message(inner, raw)));
+            if depth >= MAX_DEPTH {
+                out.media_type = "application".into();
+                out.subtype = "octet-stream".into();
+                out.params.clear();
+            } else if pos <= raw.len() && pos + inner_raw.len() <= raw.len() {
+                out.message = Some(Box::new(from_message(inner, raw, depth + 1)));
             } else {
                 let mut opaque = fallback(inner_raw);
                 opaque.root.body_start = start as u64;

@@ -392,3 +392,31 @@ fn sweep_removes_only_old_orphans() {
     assert!(s.read_blob(&orphan_hash, 0, 1).is_err());
     assert!(s.check().unwrap().is_empty(), "referenced blobs stay");
 }
+
+#[test]
+fn absurd_mime_nesting_is_bounded() {
+    let (_d, s) = store();
+    let a = with_user(&s, "bob@example.test");
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    let mut raw = String::from("From: x@example.test\r\nSubject: deep\r\n");
+    let depth = 5000;
+    for i in 0..depth {
+        raw.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    raw.push_str("Content-Type: text/plain\r\n\r\ncore\r\n");
+    for i in (0..depth).rev() {
+        raw.push_str(&format!("--b{i}--\r\n"));
+    }
+    append_one(&s, inbox.id, raw.as_bytes(), Flags::default());
+    let m = &s.messages(inbox.id).unwrap()[0];
+    let p = s.parsed(m.blob_id).unwrap();
+    let mut levels = 0;
+    let mut part = &p.root;
+    while let Some(child) = part.parts.first() {
+        part = child;
+        levels += 1;
+    }
+    assert!(levels <= mailroom_store::parse::MAX_DEPTH, "{levels}");
+}
