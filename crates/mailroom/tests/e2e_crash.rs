@@ -42,8 +42,8 @@ fn sender(port: u16, id: usize, acked: Arc<Mutex<Vec<String>>>, stop: Arc<Atomic
             return;
         }
         let token = format!("tok-{id}-{n}");
-        let body = format!("MAIL FROM:<s@example.org>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
-        if w.write_all(body.as_bytes()).is_err() {
+        let envelope = b"MAIL FROM:<s@example.org>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n";
+        if w.write_all(envelope).is_err() {
             return;
         }
         for _ in 0..3 {
