@@ -10,7 +10,6 @@
 mod accounts;
 mod blob;
 mod error;
-mod imap_ext;
 mod mailbox;
 mod message;
 mod notify;

@@ -316,11 +316,10 @@ impl Store {
         })
     }
 
-    /// Takes the \Recent messages of a mailbox for one session (RFC 3501
-    /// §2.3.2: at most one session sees a message as recent). Returns the
-    /// first UID that is recent for the caller; all UIDs from it up to the
-    /// mailbox's UIDNEXT at this moment are the caller's.
-    pub fn claim_recent(&self, mailbox_id: i64) -> Result<u32> {
+    /// Takes the \Recent messages of a mailbox for one session: UIDs in
+    /// `from..to` are recent for the caller only (RFC 3501 §2.3.2). Both ends
+    /// come from one transaction, so two sessions never claim the same UID.
+    pub fn claim_recent_range(&self, mailbox_id: i64) -> Result<(u32, u32)> {
         self.write(move |c, _| {
             let (recent, next): (i64, i64) = c.query_row(
                 "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
@@ -331,7 +330,19 @@ impl Store {
                 "UPDATE mailboxes SET recent_uid = ?1 WHERE id = ?2",
                 params![next, mailbox_id],
             )?;
-            Ok(recent as u32)
+            Ok((recent as u32, next as u32))
+        })
+    }
+
+    /// The first UID not yet claimed as \Recent by any session (EXAMINE
+    /// shows these as recent without claiming them).
+    pub fn recent_uid(&self, mailbox_id: i64) -> Result<u32> {
+        self.read(move |c| {
+            Ok(
+                c.query_row("SELECT recent_uid FROM mailboxes WHERE id = ?1", [mailbox_id], |r| {
+                    r.get::<_, i64>(0)
+                })? as u32,
+            )
         })
     }
 }

@@ -256,8 +256,12 @@ fn move_and_recent() {
         append_one(&s, inbox.id, &message(&format!("m{i}"), "x"), Flags::default());
     }
     assert_eq!(s.mailbox_status(inbox.id).unwrap().recent, 3);
-    assert_eq!(s.claim_recent(inbox.id).unwrap(), 1);
-    assert_eq!(s.claim_recent(inbox.id).unwrap(), 4, "a second session gets none");
+    assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (1, 4));
+    assert_eq!(
+        s.claim_recent_range(inbox.id).unwrap(),
+        (4, 4),
+        "a second session gets none"
+    );
     assert_eq!(s.mailbox_status(inbox.id).unwrap().recent, 0);
     let mark = s.mailbox_status(inbox.id).unwrap().highest_modseq;
     let moved = s.move_messages(inbox.id, &[1, 3], arch.id).unwrap();
