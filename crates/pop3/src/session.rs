@@ -485,7 +485,7 @@ impl Session {
         };
         let store = self.ctx.store.clone();
         let (uid, hash) = (entry.uid, entry.blob_hash.clone());
-        let opened = blocking(move || -> Result<Option<std::fs::File>, StoreError> {
+        let opened = blocking(move || -> Result<Option<mailroom_store::BlobReader>, StoreError> {
             if store.message(mailbox_id, uid)?.is_none() {
                 return Ok(None);
             }
@@ -521,7 +521,10 @@ impl Session {
         };
         // Once +OK is out, a read failure can only end the connection: the
         // client would otherwise take a truncated message as complete.
-        let mut file = tokio::fs::File::from_std(file);
+        let mut file: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match file {
+            mailroom_store::BlobReader::File(f) => Box::new(tokio::fs::File::from_std(f)),
+            mailroom_store::BlobReader::Memory(m) => Box::new(m),
+        };
         let mut buf = vec![0u8; CHUNK];
         while !encoder.is_done() {
             let n = file.read(&mut buf).await?;

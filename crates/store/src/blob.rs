@@ -183,11 +183,20 @@ impl BlobDir {
     }
 
     pub fn prepare(&self, bytes: &[u8]) -> Result<PreparedBlob> {
+        if bytes.len() as u64 <= INLINE_MAX {
+            let hash = hex(&Sha256::digest(bytes));
+            return PreparedBlob::new(self, hash, bytes.len() as u64, bytes, Some(bytes.to_vec()));
+        }
         let mut w = self.writer()?;
         w.write_all(bytes)?;
         w.finish_with(Some(bytes))
     }
 }
+
+/// Messages up to this size live inside the database, committed by the same
+/// fsync as their message row, instead of costing two more fsyncs (file and
+/// directory) each. Larger ones are files.
+pub const INLINE_MAX: u64 = 128 * 1024;
 
 /// A message written, hashed and parsed, ready to be referenced by messages.
 #[derive(Clone, Debug)]
@@ -195,10 +204,25 @@ pub struct PreparedBlob {
     pub hash: String,
     pub size: u64,
     pub(crate) parsed_json: String,
+    /// The bytes of a small message, to be stored in the database.
+    pub(crate) inline: Option<Arc<Vec<u8>>>,
     _hold: Arc<PendingGuard>,
 }
 
 impl PreparedBlob {
+    fn new(dir: &BlobDir, hash: String, size: u64, bytes: &[u8], inline: Option<Vec<u8>>) -> Result<PreparedBlob> {
+        let parsed = crate::parse::parse(bytes);
+        let parsed_json = serde_json::to_string(&parsed).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        let hold = dir.hold(&hash);
+        Ok(PreparedBlob {
+            hash,
+            size,
+            parsed_json,
+            inline: inline.map(Arc::new),
+            _hold: Arc::new(hold),
+        })
+    }
+
     pub fn parsed(&self) -> Result<ParsedMessage> {
         serde_json::from_str(&self.parsed_json).map_err(|e| crate::StoreError::Corrupt(e.to_string()))
     }
@@ -237,29 +261,29 @@ impl BlobWriter {
 
     fn finish_with(mut self, bytes: Option<&[u8]>) -> Result<PreparedBlob> {
         self.file.flush()?;
-        self.file.sync_all()?;
         let hash = hex(&self.hasher.clone().finalize());
-        let parsed = match bytes {
-            Some(b) => crate::parse::parse(b),
+        let owned;
+        let bytes = match bytes {
+            Some(b) => b,
             None => {
                 // One read of the message into memory, for the one parse.
                 let mut buf = Vec::with_capacity(self.size as usize);
                 self.file.seek(SeekFrom::Start(0))?;
                 self.file.read_to_end(&mut buf)?;
-                crate::parse::parse(&buf)
+                owned = buf;
+                &owned
             }
         };
-        let parsed_json = serde_json::to_string(&parsed).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
-        let hold = self.dir.hold(&hash);
-        if let Some(path) = self.path.take() {
-            self.dir.install(&path, &hash)?;
+        if self.size <= INLINE_MAX {
+            // Dropping `self` removes the temporary file.
+            return PreparedBlob::new(&self.dir, hash, self.size, bytes, Some(bytes.to_vec()));
         }
-        Ok(PreparedBlob {
-            hash,
-            size: self.size,
-            parsed_json,
-            _hold: Arc::new(hold),
-        })
+        self.file.sync_all()?;
+        let prepared = PreparedBlob::new(&self.dir, hash, self.size, bytes, None)?;
+        if let Some(path) = self.path.take() {
+            self.dir.install(&path, &prepared.hash)?;
+        }
+        Ok(prepared)
     }
 }
 

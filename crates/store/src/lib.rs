@@ -26,12 +26,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use accounts::{Account, Alias, normalize_address, normalize_domain};
-pub use blob::{BlobWriter, PreparedBlob};
+pub use blob::{BlobWriter, INLINE_MAX, PreparedBlob};
 pub use error::{Result, StoreError};
 pub use mailbox::{DELIMITER, Mailbox, MailboxStatus, SPECIAL_USES, normalize_name};
 pub use message::{
-    ANSWERED, Appended, Changes, Copied, DELETED, DRAFT, FLAGGED, FlagOp, Flags, FlagsUpdate, MessageMeta, NewMessage,
-    SEEN,
+    ANSWERED, Appended, BlobReader, Changes, Copied, DELETED, DRAFT, FLAGGED, FlagOp, Flags, FlagsUpdate, MessageMeta,
+    NewMessage, SEEN,
 };
 pub use parse::ParsedMessage;
 pub use queue::{NewQueueMessage, NewQueueRecipient, QueueUpdate, QueuedMessage, QueuedRecipient};
@@ -156,7 +156,7 @@ impl Store {
         let (mut problems, hashes) = self.read(|c| {
             let mut st = c.prepare("PRAGMA integrity_check")?;
             let rows: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            let mut st = c.prepare("SELECT hash FROM blobs")?;
+            let mut st = c.prepare("SELECT hash FROM blobs WHERE id NOT IN (SELECT blob_id FROM blob_data)")?;
             let hashes: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             Ok((rows.into_iter().filter(|r| r != "ok").collect::<Vec<_>>(), hashes))
         })?;

@@ -320,6 +320,18 @@ impl Store {
     /// `from..to` are recent for the caller only (RFC 3501 §2.3.2). Both ends
     /// come from one transaction, so two sessions never claim the same UID.
     pub fn claim_recent_range(&self, mailbox_id: i64) -> Result<(u32, u32)> {
+        // Usually there is nothing new to claim: answer that from a reader
+        // rather than queueing a write (and an fsync) behind other sessions.
+        let (recent, next): (i64, i64) = self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
+                [mailbox_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })?;
+        if recent >= next {
+            return Ok((next as u32, next as u32));
+        }
         self.write(move |c, _| {
             let (recent, next): (i64, i64) = c.query_row(
                 "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",

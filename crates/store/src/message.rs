@@ -125,6 +125,32 @@ impl Flags {
     }
 }
 
+/// A stored message opened for reading: a file, or the bytes of a small
+/// message kept in the database.
+#[derive(Debug)]
+pub enum BlobReader {
+    File(std::fs::File),
+    Memory(std::io::Cursor<Vec<u8>>),
+}
+
+impl std::io::Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            BlobReader::File(f) => f.read(buf),
+            BlobReader::Memory(m) => m.read(buf),
+        }
+    }
+}
+
+impl std::io::Seek for BlobReader {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        match self {
+            BlobReader::File(f) => f.seek(pos),
+            BlobReader::Memory(m) => m.seek(pos),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlagOp {
     Add,
@@ -205,11 +231,17 @@ pub(crate) fn log_mailbox_change(c: &Connection, fx: &mut TxEffects, account: i6
 }
 
 pub(crate) fn blob_ref(c: &Connection, blob: &PreparedBlob) -> Result<i64> {
-    Ok(c.prepare_cached(
-        "INSERT INTO blobs (hash, size, refcount, parsed) VALUES (?1, ?2, 1, ?3)
+    let id: i64 = c
+        .prepare_cached(
+            "INSERT INTO blobs (hash, size, refcount, parsed) VALUES (?1, ?2, 1, ?3)
              ON CONFLICT (hash) DO UPDATE SET refcount = refcount + 1 RETURNING id",
-    )?
-    .query_row(params![blob.hash, blob.size as i64, blob.parsed_json], |r| r.get(0))?)
+        )?
+        .query_row(params![blob.hash, blob.size as i64, blob.parsed_json], |r| r.get(0))?;
+    if let Some(data) = &blob.inline {
+        c.prepare_cached("INSERT INTO blob_data (blob_id, data) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+            .execute(params![id, data.as_slice()])?;
+    }
+    Ok(id)
 }
 
 pub(crate) fn blob_unref(c: &Connection, fx: &mut TxEffects, blob_id: i64) -> Result<()> {
@@ -600,11 +632,31 @@ impl Store {
 
     /// Reads part of a message body by byte range (partial FETCH, POP3 TOP).
     pub fn read_blob(&self, hash: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
-        Ok(self.inner.blobs.read_range(hash, offset, len)?)
+        match self.inline_blob(hash, offset, len)? {
+            Some(bytes) => Ok(bytes),
+            None => Ok(self.inner.blobs.read_range(hash, offset, len)?),
+        }
     }
 
     /// Opens a message for streaming (RETR, FETCH BODY[] of large messages).
-    pub fn open_blob(&self, hash: &str) -> Result<std::fs::File> {
-        Ok(self.inner.blobs.open_blob(hash)?)
+    pub fn open_blob(&self, hash: &str) -> Result<BlobReader> {
+        match self.inline_blob(hash, 0, u64::MAX)? {
+            Some(bytes) => Ok(BlobReader::Memory(std::io::Cursor::new(bytes))),
+            None => Ok(BlobReader::File(self.inner.blobs.open_blob(hash)?)),
+        }
+    }
+
+    /// Bytes of a blob kept in the database, `None` for blobs kept as files.
+    fn inline_blob(&self, hash: &str, offset: u64, len: u64) -> Result<Option<Vec<u8>>> {
+        let offset = offset.min(i64::MAX as u64 - 1) as i64;
+        let len = len.min(i64::MAX as u64 / 2) as i64;
+        self.read(move |c| {
+            // substr() on a BLOB counts bytes from 1.
+            Ok(c.prepare_cached(
+                "SELECT substr(d.data, ?2 + 1, ?3) FROM blobs b JOIN blob_data d ON d.blob_id = b.id WHERE b.hash = ?1",
+            )?
+            .query_row(params![hash, offset, len], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?)
+        })
     }
 }

@@ -112,6 +112,13 @@ pub const MIGRATIONS: &[&str] = &[
         octets INTEGER NOT NULL
     );
     "#,
+    // 4: small message bodies kept in the database (see blob::INLINE_MAX).
+    r#"
+    CREATE TABLE blob_data (
+        blob_id INTEGER PRIMARY KEY REFERENCES blobs(id) ON DELETE CASCADE,
+        data BLOB NOT NULL
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

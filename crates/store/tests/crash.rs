@@ -24,7 +24,10 @@ fn crash_child() {
             let s = s.clone();
             std::thread::spawn(move || {
                 for i in 0.. {
-                    let body = format!("thread {t} message {i} {}", "y".repeat(i % 5000));
+                    // Mostly small bodies (kept in the database), every 8th a large
+                    // one (a blob file), so both paths are killed mid-write.
+                    let len = if i % 8 == 7 { 150_000 + i } else { i % 5000 };
+                    let body = format!("thread {t} message {i} {}", "y".repeat(len));
                     let blob = s.prepare_blob(&common::message(&format!("c{t}-{i}"), &body)).unwrap();
                     let r = s
                         .append(

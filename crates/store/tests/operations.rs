@@ -140,28 +140,46 @@ fn append_read_flags_expunge() {
     assert!(s.check().unwrap().is_empty());
 }
 
+/// Stored copies of message bodies: blob files plus bodies kept inline.
+fn copies(d: &std::path::Path, s: &Store) -> usize {
+    let inline: i64 = s
+        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM blob_data", [], |r| r.get(0))?))
+        .unwrap();
+    walk(&d.join("blobs")) + inline as usize
+}
+
 #[test]
 fn blobs_are_shared_and_freed() {
-    let (d, s) = store();
-    let a = with_user(&s, "bob@example.test");
-    let b = with_user(&s, "carol@example.test");
-    let raw = message("shared", "same body");
-    let blob = s.prepare_blob(&raw).unwrap();
-    let res = s.deliver(&blob, &[a.id, b.id], 1_700_000_000).unwrap();
-    assert!(res.iter().all(|r| r.is_ok()));
-    let files = || walk(&d.path().join("blobs"));
-    assert_eq!(files(), 1);
-    drop(blob);
-    let ia = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
-    let trash = s.mailbox_get(a.id, "Trash").unwrap().unwrap();
-    let copied = s.copy(ia.id, &[1], trash.id).unwrap();
-    assert_eq!(copied.pairs, vec![(1, 1)]);
-    s.expunge(ia.id, &[1]).unwrap();
-    s.expunge(trash.id, &[1]).unwrap();
-    assert_eq!(files(), 1, "carol still has it");
-    let ib = s.mailbox_get(b.id, "INBOX").unwrap().unwrap();
-    s.expunge(ib.id, &[1]).unwrap();
-    assert_eq!(files(), 0, "last reference gone");
+    // Small bodies live in the database, large ones in files: same rules.
+    for (body_len, files) in [(100, 0), (200 * 1024, 1)] {
+        let (d, s) = store();
+        let a = with_user(&s, "bob@example.test");
+        let b = with_user(&s, "carol@example.test");
+        let raw = message("shared", &"b".repeat(body_len));
+        let blob = s.prepare_blob(&raw).unwrap();
+        let res = s.deliver(&blob, &[a.id, b.id], 1_700_000_000).unwrap();
+        assert!(res.iter().all(|r| r.is_ok()));
+        assert_eq!(copies(d.path(), &s), 1, "stored once for two recipients");
+        assert_eq!(walk(&d.path().join("blobs")), files);
+        drop(blob);
+        let ia = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+        let m = s.message(ia.id, 1).unwrap().unwrap();
+        assert_eq!(s.read_blob(&m.blob_hash, 0, u64::MAX).unwrap(), raw);
+        assert_eq!(s.read_blob(&m.blob_hash, 6, 5).unwrap(), &raw[6..11]);
+        let mut whole = Vec::new();
+        std::io::Read::read_to_end(&mut s.open_blob(&m.blob_hash).unwrap(), &mut whole).unwrap();
+        assert_eq!(whole, raw);
+        let trash = s.mailbox_get(a.id, "Trash").unwrap().unwrap();
+        let copied = s.copy(ia.id, &[1], trash.id).unwrap();
+        assert_eq!(copied.pairs, vec![(1, 1)]);
+        s.expunge(ia.id, &[1]).unwrap();
+        s.expunge(trash.id, &[1]).unwrap();
+        assert_eq!(copies(d.path(), &s), 1, "carol still has it");
+        let ib = s.mailbox_get(b.id, "INBOX").unwrap().unwrap();
+        s.expunge(ib.id, &[1]).unwrap();
+        assert_eq!(copies(d.path(), &s), 0, "last reference gone");
+        assert!(s.check().unwrap().is_empty());
+    }
 }
 
 fn walk(p: &std::path::Path) -> usize {
@@ -383,7 +401,7 @@ fn sweep_removes_only_old_orphans() {
     let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
     append_one(&s, inbox.id, &message("kept", "x"), Flags::default());
     // An orphan: a blob file written but never committed (a crash).
-    let orphan = s.prepare_blob(&message("orphan", "y")).unwrap();
+    let orphan = s.prepare_blob(&message("orphan", &"y".repeat(200 * 1024))).unwrap();
     let orphan_hash = orphan.hash.clone();
     drop(orphan);
     std::fs::write(d.path().join("tmp/123-0.tmp"), b"partial").unwrap();
