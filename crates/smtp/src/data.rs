@@ -45,6 +45,8 @@ pub struct DataDecoder {
     line_len: usize,
     max_line: usize,
     max_size: u64,
+    /// Octets of message produced so far.
+    size: u64,
     pub flaws: DataFlaws,
 }
 
@@ -56,6 +58,7 @@ impl DataDecoder {
             line_len: 0,
             max_line,
             max_size,
+            size: 0,
             flaws: DataFlaws::default(),
         }
     }
@@ -65,7 +68,9 @@ impl DataDecoder {
         if self.line_len > self.max_line {
             self.flaws.line_too_long = true;
         }
-        if out.len() as u64 + bytes.len() as u64 > self.max_size {
+        // Counted over the whole message: `out` may be drained between feeds.
+        self.size += bytes.len() as u64;
+        if self.size > self.max_size {
             self.flaws.too_big = true;
         }
         if !self.flaws.too_big {
@@ -88,7 +93,8 @@ impl DataDecoder {
         }
     }
 
-    /// Consumes input; returns how many bytes were used and whether the
+    /// Consumes input, appending the message octets to `out` (which the
+    /// caller may drain between calls); returns how many bytes were used and whether the
     /// end-of-data marker was reached (bytes after it are left unconsumed:
     /// they are the next pipelined command).
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> (usize, bool) {

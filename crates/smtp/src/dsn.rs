@@ -1,7 +1,7 @@
 //! Delivery status notifications (RFC 3464), sent as
 //! `multipart/report; report-type=delivery-status` (RFC 6522): failures
-//! (unless NOTIFY=NEVER), and for NOTIFY=SUCCESS the "delivered" and
-//! "relayed" reports of RFC 3461 §6.2.
+//! (unless NOTIFY=NEVER), for NOTIFY=SUCCESS the "delivered" and
+//! "relayed" reports of RFC 3461 §6.2, and "delayed" warnings (§5.2.5).
 use mail_builder::MessageBuilder;
 use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
@@ -17,6 +17,8 @@ pub enum Action {
     Delivered,
     /// Passed to a server that does not speak DSN: no further reports.
     Relayed,
+    /// Still being retried after `[delivery] delay_warning_secs`.
+    Delayed,
 }
 
 impl Action {
@@ -25,6 +27,7 @@ impl Action {
             Action::Failed => "failed",
             Action::Delivered => "delivered",
             Action::Relayed => "relayed",
+            Action::Delayed => "delayed",
         }
     }
 }
@@ -37,6 +40,8 @@ pub struct DsnEnvelope {
     pub env_id: Option<String>,
     pub ret: Option<String>,
     pub arrival: i64,
+    /// For "delayed" reports: when the queue gives up (RFC 3464 §2.3.9).
+    pub retry_until: Option<i64>,
 }
 
 /// One recipient to report on.
@@ -70,14 +75,16 @@ pub fn status_of(diagnostic: &str) -> String {
 }
 
 /// Whether a recipient's NOTIFY asks for reports of `action` (RFC 3461
-/// §4.1: without NOTIFY, failures only).
+/// §4.1: without NOTIFY, failures and delays; §5.2.5 (c): never a delay
+/// report when NOTIFY lacks DELAY).
 pub fn wanted(notify: Option<&str>, action: Action) -> bool {
     let word = match action {
         Action::Failed => "FAILURE",
         Action::Delivered | Action::Relayed => "SUCCESS",
+        Action::Delayed => "DELAY",
     };
     match notify {
-        None => action == Action::Failed,
+        None => matches!(action, Action::Failed | Action::Delayed),
         Some(n) => n.split(',').any(|w| w.eq_ignore_ascii_case(word)),
     }
 }
@@ -85,12 +92,22 @@ pub fn wanted(notify: Option<&str>, action: Action) -> bool {
 /// Builds the DSN message (headers included) for `env.sender`.
 pub fn build(hostname: &str, msg: &DsnEnvelope, failures: &[Failure], original: &[u8]) -> Vec<u8> {
     let any_failed = failures.iter().any(|f| f.action == Action::Failed);
+    let any_delayed = failures.iter().any(|f| f.action == Action::Delayed);
     let mut human = format!("This is the mail system at host {hostname}.\r\n\r\n");
-    human.push_str(if any_failed {
-        "Your message could not be delivered to one or more recipients.\r\n\r\n"
+    if any_failed {
+        human.push_str("Your message could not be delivered to one or more recipients.\r\n\r\n");
+    } else if any_delayed {
+        human.push_str("Your message could not be delivered yet to one or more recipients.\r\n");
+        if let Some(until) = msg.retry_until {
+            human.push_str(&format!(
+                "Delivery will be retried until {}.\r\n",
+                headers::rfc5322_date(until)
+            ));
+        }
+        human.push_str("You do not need to send it again.\r\n\r\n");
     } else {
-        "Your message was successfully delivered as requested.\r\n\r\n"
-    });
+        human.push_str("Your message was successfully delivered as requested.\r\n\r\n");
+    }
     for f in failures {
         human.push_str(&format!("<{}>: {}\r\n", f.address, f.diagnostic));
     }
@@ -118,6 +135,9 @@ pub fn build(hostname: &str, msg: &DsnEnvelope, failures: &[Failure], original: 
         status.push_str(&format!("Action: {}\r\n", f.action.as_str()));
         let code = match f.action {
             Action::Failed => status_of(&f.diagnostic),
+            Action::Delayed => Some(status_of(&f.diagnostic))
+                .filter(|s| s.starts_with('4'))
+                .unwrap_or_else(|| "4.0.0".to_string()),
             Action::Delivered | Action::Relayed => "2.0.0".to_string(),
         };
         status.push_str(&format!("Status: {code}\r\n"));
@@ -129,10 +149,13 @@ pub fn build(hostname: &str, msg: &DsnEnvelope, failures: &[Failure], original: 
             "Last-Attempt-Date: {}\r\n",
             headers::rfc5322_date(headers::now())
         ));
+        if let (Action::Delayed, Some(until)) = (f.action, msg.retry_until) {
+            status.push_str(&format!("Will-Retry-Until: {}\r\n", headers::rfc5322_date(until)));
+        }
     }
 
-    // Success reports carry the headers only (RFC 3461 §4.3: RET is about
-    // returning the content of failed messages).
+    // Success and delay reports carry the headers only (RFC 3461 §4.3:
+    // RET is about returning the content of failed messages).
     let returned = if msg.ret.as_deref() == Some("HDRS") || !any_failed {
         let end = find_header_end(original);
         MimePart::new("text/rfc822-headers", original[..end].to_vec()).transfer_encoding("8bit")
@@ -153,6 +176,8 @@ pub fn build(hostname: &str, msg: &DsnEnvelope, failures: &[Failure], original: 
         .to(msg.sender.as_str())
         .subject(if any_failed {
             "Undelivered Mail Returned to Sender"
+        } else if any_delayed {
+            "Delayed Mail (still being retried)"
         } else {
             "Successful Mail Delivery Report"
         })
@@ -227,6 +252,10 @@ mod tests {
         assert!(!wanted(Some("NEVER"), Action::Failed));
         assert!(wanted(Some("SUCCESS,DELAY"), Action::Relayed));
         assert!(!wanted(Some("SUCCESS"), Action::Failed));
+        assert!(wanted(None, Action::Delayed));
+        assert!(wanted(Some("FAILURE,DELAY"), Action::Delayed));
+        assert!(!wanted(Some("FAILURE"), Action::Delayed));
+        assert!(!wanted(Some("NEVER"), Action::Delayed));
     }
 
     #[test]
@@ -243,6 +272,7 @@ mod tests {
             env_id: Some("ENV+2B1".into()),
             ret: None,
             arrival: 0,
+            retry_until: None,
         };
         let original = b"Subject: hello\r\nFrom: alice@a.test\r\n\r\nbody\r\n";
         let dsn = build(

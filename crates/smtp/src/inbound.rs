@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use mailroom_net::ServerContext;
-use mailroom_store::{NewQueueMessage, NewQueueRecipient, Store, StoreError};
+use mailroom_store::{NewQueueMessage, NewQueueRecipient, PreparedBlob, Store, StoreError};
 
+use crate::spool::{self, Spooled};
 use crate::{dsn, headers};
 
 /// One accepted recipient.
@@ -53,9 +54,8 @@ where
     }
 }
 
-/// Delivers into local INBOXes, with `Return-Path:` prepended once for all
-/// (one blob: the envelope sender is the same for every recipient).
-/// Returns the per-account results.
+/// Delivers a message held in memory (a DSN) into local INBOXes, with
+/// `Return-Path:` prepended. Returns the per-account results.
 pub fn deliver_local(
     store: &Store,
     sender: &str,
@@ -68,18 +68,51 @@ pub fn deliver_local(
     store.deliver(&blob, accounts, headers::now())
 }
 
-/// Commits `message` (trace header already prepended) for `env`.
-pub async fn commit(ctx: &Arc<ServerContext>, env: Envelope, message: Vec<u8>) -> Result<(), CommitError> {
+/// Delivers the stored blob `hash` (a queued message) into local INBOXes,
+/// given a `Return-Path:` by a file-to-file copy (one blob for all).
+pub fn deliver_local_blob(
+    store: &Store,
+    sender: &str,
+    hash: &str,
+    accounts: &[i64],
+) -> Result<Vec<Result<u32, StoreError>>, StoreError> {
+    let blob = spool::derive_blob(
+        store,
+        store.open_blob(hash)?,
+        0,
+        headers::return_path(sender).as_bytes(),
+    )?;
+    store.deliver(&blob, accounts, headers::now())
+}
+
+/// Longest header section read back for a success report.
+pub const REPORT_HEADERS_MAX: u64 = 1024 * 1024;
+
+/// Commits the spooled message for `env`. The spool wrote the blob with a
+/// `Return-Path:` when some recipient is local (the common case: one blob,
+/// written once); the queue must not have one (it is added at final
+/// delivery, RFC 5321 §4.4), so its copy is derived file to file, and only
+/// when something has to be queued.
+pub async fn commit(ctx: &Arc<ServerContext>, env: Envelope, spooled: Spooled) -> Result<(), CommitError> {
     let store = ctx.store.clone();
     let hostname = ctx.hostname.clone();
     let queued = blocking(move || {
+        let Spooled { blob, return_path_len } = spooled;
         let mut to_queue: Vec<&Recipient> = env.recipients.iter().filter(|r| r.account.is_none()).collect();
         let local: Vec<&Recipient> = env.recipients.iter().filter(|r| r.account.is_some()).collect();
+        let skip = return_path_len.unwrap_or(0);
         if !local.is_empty() {
             let mut ids: Vec<i64> = local.iter().filter_map(|r| r.account).collect();
             ids.sort_unstable();
             ids.dedup();
-            let results = deliver_local(&store, &env.sender, &message, &ids)?;
+            let results = match return_path_len {
+                Some(_) => store.deliver(&blob, &ids, headers::now())?,
+                None => {
+                    let src = store.open_prepared(&blob)?;
+                    let local = spool::derive_blob(&store, src, 0, headers::return_path(&env.sender).as_bytes())?;
+                    store.deliver(&local, &ids, headers::now())?
+                }
+            };
             let mut delivered = Vec::new();
             for (id, res) in ids.iter().zip(results) {
                 let rcpts = local.iter().filter(|r| r.account == Some(*id));
@@ -92,14 +125,19 @@ pub async fn commit(ctx: &Arc<ServerContext>, env: Envelope, message: Vec<u8>) -
                     }
                 }
             }
-            report_delivered(&store, &hostname, &env, &delivered, &message);
+            report_delivered(&store, &hostname, &env, &delivered, &blob, skip);
         }
         if to_queue.is_empty() {
             return Ok(false);
         }
-        let blob = store.prepare_blob(&message)?;
+        let qblob = match return_path_len {
+            // The blob may not be committed (every local delivery failed):
+            // read it as prepared.
+            Some(n) => spool::derive_blob(&store, store.open_prepared(&blob)?, n, b"")?,
+            None => blob,
+        };
         store.enqueue(
-            &blob,
+            &qblob,
             NewQueueMessage {
                 sender: env.sender.clone(),
                 env_id: env.env_id.clone(),
@@ -128,7 +166,14 @@ pub async fn commit(ctx: &Arc<ServerContext>, env: Envelope, message: Vec<u8>) -
 /// RFC 3461 §6.2.2: a "delivered" DSN for local recipients that asked for
 /// one with NOTIFY=SUCCESS. The message is already delivered, so a failure
 /// here is only logged.
-fn report_delivered(store: &Store, hostname: &str, env: &Envelope, delivered: &[&Recipient], message: &[u8]) {
+fn report_delivered(
+    store: &Store,
+    hostname: &str,
+    env: &Envelope,
+    delivered: &[&Recipient],
+    blob: &PreparedBlob,
+    skip: u64,
+) {
     let reports: Vec<dsn::Failure> = delivered
         .iter()
         .filter(|r| dsn::wanted(r.notify.as_deref(), dsn::Action::Delivered))
@@ -148,8 +193,20 @@ fn report_delivered(store: &Store, hostname: &str, env: &Envelope, delivered: &[
         env_id: env.env_id.clone(),
         ret: env.ret.clone(),
         arrival: headers::now(),
+        retry_until: None,
     };
-    match dsn::send(store, hostname, &denv, &reports, message) {
+    // Success reports return the headers only (see dsn::build).
+    let message = match store
+        .open_prepared(blob)
+        .and_then(|src| spool::read_headers(src, skip, REPORT_HEADERS_MAX))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the message for a delivery report");
+            return;
+        }
+    };
+    match dsn::send(store, hostname, &denv, &reports, &message) {
         Ok(true) => crate::outbound::wake_queue(),
         Ok(false) => {}
         Err(e) => tracing::warn!(error = %e, "could not send delivery report"),

@@ -18,8 +18,25 @@
 //! * A message is acknowledged only after it is committed: local
 //!   recipients into their INBOX (one blob, `Return-Path:` and `Received:`
 //!   prepended), everyone else into the durable queue.
+//! * A message is never held in memory while it is received: DATA is
+//!   dot-unstuffed and BDAT chunks are passed straight into a store blob
+//!   (`spool`), trace fields first. Submission holds only the header
+//!   section (to add a missing Message-ID/Date, RFC 6409 §8), bounded by
+//!   `[smtp] max_header_size` (default 1 MiB; longer: `552 5.3.4`). A
+//!   refused message (size, bare CR/LF, long line) stops being written and
+//!   its partial blob is removed. The blob carries `Return-Path:` when some
+//!   recipient is local; the queue's copy (without it) is derived file to
+//!   file only when something must be queued. The store still reads the
+//!   finished blob back once to parse it.
 //! * Outbound TLS is opportunistic and accepts any certificate (Postfix's
-//!   `may`); a failed handshake falls back to plaintext.
+//!   `may`); a failed handshake falls back to plaintext. The smarthost is
+//!   the exception (`smarthost` module): with credentials, TLS is required
+//!   and verified, AUTH PLAIN (else LOGIN) follows, and an authentication
+//!   or configuration problem defers the mail instead of bouncing it.
+//! * The outbound client pipelines MAIL/RCPT/DATA when the peer offers
+//!   PIPELINING (RFC 2920), and the queue sends one "delayed" DSN per
+//!   recipient after `[delivery] delay_warning_secs` (default 0: off,
+//!   like Postfix's `delay_warning_time`).
 pub mod client;
 pub mod command;
 mod config;
@@ -31,6 +48,8 @@ mod outbound;
 pub mod reply;
 pub mod route;
 mod session;
+mod smarthost;
+mod spool;
 
 use std::sync::Arc;
 
@@ -42,6 +61,7 @@ pub use config::{DeliveryConfig, SmtpConfig};
 pub use mailroom_store::QueuedMessage as QueueEntry;
 pub use mailroom_store::QueuedRecipient as QueueEntryRecipient;
 pub use outbound::{run_queue, wake_queue};
+pub use smarthost::{Credentials, Secret, SmarthostTls};
 
 /// Which kind of SMTP service a listener provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,12 +13,13 @@ use mailroom_store::{QueueUpdate, QueuedMessage, QueuedRecipient, StoreError};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::client::{self, OutRecipient, RcptResult, Timeouts};
+use crate::client::{self, OutRecipient, OutboundTls, RcptResult, Security, Timeouts};
 use crate::config::DeliveryConfig;
 use crate::dsn::{self, Action, DsnEnvelope, Failure};
 use crate::headers::now;
-use crate::inbound::{blocking, deliver_local};
+use crate::inbound::{blocking, deliver_local_blob};
 use crate::route;
+use crate::smarthost::Smarthost;
 
 /// Messages fetched per pass.
 const BATCH: usize = 200;
@@ -45,6 +46,8 @@ struct Runner {
     config: Arc<DeliveryConfig>,
     resolver: Option<TokioResolver>,
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// The smarthost's TLS policy and credentials, or why they are unusable.
+    smarthost: Result<Smarthost, String>,
     /// Recipient rows being delivered right now (not to be picked again).
     in_flight: Mutex<HashSet<i64>>,
     slots: Semaphore,
@@ -66,7 +69,12 @@ pub async fn run_queue(ctx: Arc<ServerContext>, config: Arc<DeliveryConfig>) {
             None
         }
     };
+    let smarthost = Smarthost::from_config(&config);
+    if let (Some(host), Err(e)) = (&config.smarthost, &smarthost) {
+        tracing::error!(smarthost = %host, error = %e, "smarthost configuration unusable; its mail stays queued");
+    }
     let runner = Arc::new(Runner {
+        smarthost,
         slots: Semaphore::new(config.max_concurrent.max(1)),
         ctx: ctx.clone(),
         config: config.clone(),
@@ -157,36 +165,25 @@ impl Runner {
     /// outcome could not be recorded.
     async fn deliver(&self, msg: &QueuedMessage, domain: &str, rcpts: Vec<QueuedRecipient>) -> bool {
         let store = self.ctx.store.clone();
-        let (hash, size) = (msg.blob_hash.clone(), msg.size);
-        let bytes = match blocking(move || store.read_blob(&hash, 0, size)).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(queue_id = msg.id, error = %e, "cannot read queued message");
-                let r = RcptResult::Temporary(format!("451 4.3.0 cannot read queued message: {e}"));
-                let results = vec![r; rcpts.len()];
-                return self.record(msg, rcpts, results, Via::Local, &[]).await;
-            }
-        };
-        let store = self.ctx.store.clone();
         let d = domain.to_string();
         let local = blocking(move || store.is_local_domain(&d)).await;
         let (results, via) = match local {
-            Ok(true) => (self.deliver_local(msg, &rcpts, &bytes).await, Via::Local),
-            Ok(false) => self.deliver_remote(msg, domain, &rcpts, &bytes).await,
+            Ok(true) => (self.deliver_local(msg, &rcpts).await, Via::Local),
+            Ok(false) => self.deliver_remote(msg, domain, &rcpts).await,
             Err(e) => {
                 let r = RcptResult::Temporary(format!("451 4.3.0 store error: {e}"));
                 (vec![r; rcpts.len()], Via::Remote { mta: None, dsn: false })
             }
         };
-        self.record(msg, rcpts, results, via, &bytes).await
+        self.record(msg, rcpts, results, via).await
     }
 
-    async fn deliver_local(&self, msg: &QueuedMessage, rcpts: &[QueuedRecipient], bytes: &[u8]) -> Vec<RcptResult> {
+    async fn deliver_local(&self, msg: &QueuedMessage, rcpts: &[QueuedRecipient]) -> Vec<RcptResult> {
         let store = self.ctx.store.clone();
         let n = rcpts.len();
         let rcpts = rcpts.to_vec();
         let sender = msg.sender.clone();
-        let bytes = bytes.to_vec();
+        let hash = msg.blob_hash.clone();
         let r = blocking(move || {
             let mut out = vec![None; rcpts.len()];
             let mut accounts = Vec::new();
@@ -205,7 +202,7 @@ impl Runner {
             ids.sort_unstable();
             ids.dedup();
             if !ids.is_empty() {
-                let res = deliver_local(&store, &sender, &bytes, &ids)?;
+                let res = deliver_local_blob(&store, &sender, &hash, &ids)?;
                 for (i, id) in &accounts {
                     let pos = ids.iter().position(|x| x == id);
                     out[*i] = Some(match pos.and_then(|p| res.get(p)) {
@@ -235,7 +232,6 @@ impl Runner {
         msg: &QueuedMessage,
         domain: &str,
         rcpts: &[QueuedRecipient],
-        bytes: &[u8],
     ) -> (Vec<RcptResult>, Via) {
         let all = |r: RcptResult| vec![r; rcpts.len()];
         let unreached = || Via::Remote { mta: None, dsn: false };
@@ -261,7 +257,12 @@ impl Runner {
             helo: &helo,
             sender: &msg.sender,
             recipients: &out,
-            message: bytes,
+            // Streamed from the store, never read into memory whole.
+            message: client::Body::Blob {
+                store: &self.ctx.store,
+                hash: &msg.blob_hash,
+                size: msg.size,
+            },
             env_id: msg.env_id.as_deref(),
             ret: msg.ret.as_deref(),
             smtputf8: msg.smtputf8,
@@ -270,28 +271,57 @@ impl Runner {
             connect: Duration::from_secs(self.config.connect_timeout_secs.max(1)),
             command: Duration::from_secs(self.config.command_timeout_secs.max(1)),
         };
+        let creds;
+        let (mode, tls) = if route::uses_smarthost(&self.config, domain) {
+            let sh = match &self.smarthost {
+                Ok(sh) => sh,
+                Err(e) => {
+                    return (
+                        all(RcptResult::Temporary(format!("4.3.5 smarthost configuration: {e}"))),
+                        unreached(),
+                    );
+                }
+            };
+            creds = match sh.credentials().await {
+                Ok(c) => c,
+                Err(e) => return (all(RcptResult::Temporary(format!("4.3.5 {e}"))), unreached()),
+            };
+            (sh.mode, sh.tls.clone().or_else(|| self.tls.clone()))
+        } else {
+            creds = None;
+            (OutboundTls::Opportunistic, self.tls.clone())
+        };
+        let sec = Security {
+            mode,
+            tls: tls.as_ref(),
+            auth: creds.as_ref(),
+        };
         let mut last = client::HostFailure {
             permanent: false,
             message: format!("4.4.1 no reachable host for {domain}"),
+            ours: false,
         };
-        for hop in &hops {
+        'hops: for hop in &hops {
             let addrs = match route::addresses(hop).await {
                 Ok(a) => a,
                 Err(e) => {
                     last = client::HostFailure {
                         permanent: false,
                         message: format!("4.4.4 {e}"),
+                        ours: false,
                     };
                     continue;
                 }
             };
             for addr in addrs {
-                let mut r = client::send(addr, &hop.host, &tx, timeouts, self.tls.as_ref()).await;
+                let mut r = client::send(addr, &hop.host, &tx, timeouts, &sec).await;
                 if let Err(f) = &r
                     && f.message.starts_with("TLS handshake")
+                    && sec.mode == OutboundTls::Opportunistic
+                    && sec.auth.is_none()
                 {
                     // Opportunistic TLS: a failed handshake falls back to plaintext.
-                    r = client::send(addr, &hop.host, &tx, timeouts, None).await;
+                    r = client::send(addr, &hop.host, &tx, timeouts, &Security::opportunistic(None)).await;
                 }
                 match r {
                     Ok(sent) => {
@@ -303,7 +333,11 @@ impl Runner {
                     }
                     Err(f) => {
                         tracing::info!(queue_id = msg.id, host = %hop.host, %addr, error = %f.message, "delivery attempt failed");
+                        let stop = f.ours;
                         last = f;
+                        if stop {
+                            break 'hops;
+                        }
                     }
                 }
             }
@@ -322,7 +356,6 @@ impl Runner {
         rcpts: Vec<QueuedRecipient>,
         results: Vec<RcptResult>,
         via: Via,
-        bytes: &[u8],
     ) -> bool {
         let t = now();
         let expired = t.saturating_sub(msg.created) >= self.config.max_age_secs as i64;
@@ -332,6 +365,9 @@ impl Runner {
         };
         let mut updates = Vec::new();
         let mut reports: Vec<(i64, Failure)> = Vec::new();
+        let mut delayed: Vec<(i64, Failure)> = Vec::new();
+        let warn_after = self.config.delay_warning_secs;
+        let warn = warn_after > 0 && t.saturating_sub(msg.created) >= warn_after as i64 && !msg.sender.is_empty();
         for (r, res) in rcpts.iter().zip(results) {
             match res {
                 RcptResult::Delivered(reply) => {
@@ -358,6 +394,18 @@ impl Runner {
                 RcptResult::Temporary(reply) if !expired => {
                     let next = t + self.config.retry_delay(r.attempts) as i64;
                     tracing::info!(queue_id = msg.id, rcpt = %r.address, %reply, next, "deferred");
+                    if warn && dsn::wanted(r.notify.as_deref(), Action::Delayed) {
+                        delayed.push((
+                            r.id,
+                            Failure {
+                                address: r.address.clone(),
+                                action: Action::Delayed,
+                                orcpt: r.orcpt.clone(),
+                                diagnostic: reply.clone(),
+                                remote_mta: remote_mta.clone(),
+                            },
+                        ));
+                    }
                     updates.push(QueueUpdate::Defer {
                         id: r.id,
                         next_attempt: next,
@@ -392,7 +440,7 @@ impl Runner {
             .map(|(id, f)| (*id, f.diagnostic.clone()))
             .collect();
         let sent = self
-            .report(msg, reports.into_iter().map(|(_, f)| f).collect(), bytes)
+            .report(msg, reports.into_iter().map(|(_, f)| f).collect(), None)
             .await;
         for (id, diagnostic) in failed {
             match &sent {
@@ -410,7 +458,12 @@ impl Runner {
         }
         let store = self.ctx.store.clone();
         match blocking(move || store.queue_update(updates)).await {
-            Ok(()) => true,
+            Ok(()) => {
+                if !delayed.is_empty() {
+                    self.warn_delayed(msg, delayed).await;
+                }
+                true
+            }
             Err(e) => {
                 tracing::error!(queue_id = msg.id, error = %e, "recording delivery results");
                 false
@@ -418,21 +471,71 @@ impl Runner {
         }
     }
 
+    /// RFC 3461 §5.2.5: one "delayed" DSN per recipient, after
+    /// `delay_warning_secs`. The recipients are marked first, so a crash
+    /// can cost a warning (they are advisory) but never repeat one.
+    async fn warn_delayed(&self, msg: &QueuedMessage, delayed: Vec<(i64, Failure)>) {
+        let store = self.ctx.store.clone();
+        let ids: Vec<i64> = delayed.iter().map(|(id, _)| *id).collect();
+        let claimed = match blocking(move || store.queue_claim_delay_warning(ids)).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(queue_id = msg.id, error = %e, "recording delay warnings");
+                return;
+            }
+        };
+        let reports: Vec<Failure> = delayed
+            .into_iter()
+            .filter(|(id, _)| claimed.contains(id))
+            .map(|(_, f)| f)
+            .collect();
+        if reports.is_empty() {
+            return;
+        }
+        let until = msg
+            .created
+            .saturating_add(self.config.max_age_secs.min(i64::MAX as u64) as i64);
+        match self.report(msg, reports, Some(until)).await {
+            Ok(()) => tracing::info!(queue_id = msg.id, "delay warning sent"),
+            Err(e) => tracing::warn!(queue_id = msg.id, error = %e, "could not send a delay warning"),
+        }
+    }
+
     /// Sends the DSN for `reports` to the envelope sender; never for a null
     /// sender (a bounce is not bounced).
-    async fn report(&self, msg: &QueuedMessage, reports: Vec<Failure>, bytes: &[u8]) -> Result<(), String> {
+    async fn report(&self, msg: &QueuedMessage, reports: Vec<Failure>, retry_until: Option<i64>) -> Result<(), String> {
         if reports.is_empty() || msg.sender.is_empty() {
             return Ok(());
         }
         let store = self.ctx.store.clone();
         let hostname = self.ctx.hostname.clone();
+        // The whole message goes back only with a failure, unless RET=HDRS
+        // or it is over bounce_size_limit (Postfix's rule): then headers.
+        let any_failed = reports.iter().any(|f| f.action == Action::Failed);
+        let full = any_failed && msg.ret.as_deref() != Some("HDRS") && msg.size <= self.config.bounce_size_limit;
+        let ret = if full {
+            msg.ret.clone()
+        } else {
+            Some("HDRS".to_string())
+        };
         let env = DsnEnvelope {
             sender: msg.sender.clone(),
             env_id: msg.env_id.clone(),
-            ret: msg.ret.clone(),
+            ret,
             arrival: msg.created,
+            retry_until,
         };
-        let bytes = bytes.to_vec();
+        let (hash, size) = (msg.blob_hash.clone(), msg.size);
+        let src = self.ctx.store.clone();
+        let bytes = blocking(move || {
+            if full {
+                src.read_blob(&hash, 0, size)
+            } else {
+                crate::spool::read_headers(src.open_blob(&hash)?, 0, crate::inbound::REPORT_HEADERS_MAX)
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         let queued = blocking(move || dsn::send(&store, &hostname, &env, &reports, &bytes))
             .await
             .map_err(|e| e.to_string())?;

@@ -55,6 +55,11 @@ pub fn parse_host_port(s: &str) -> Option<Hop> {
     }
 }
 
+/// Whether mail for `domain` goes through the smarthost (no route for it).
+pub fn uses_smarthost(config: &DeliveryConfig, domain: &str) -> bool {
+    config.smarthost.is_some() && !config.routes.keys().any(|d| d.eq_ignore_ascii_case(domain))
+}
+
 /// The hosts to try for `domain`, best first.
 pub async fn next_hops(
     config: &DeliveryConfig,

@@ -19,6 +19,7 @@ use crate::data::{DataDecoder, DataFlaws};
 use crate::headers;
 use crate::inbound::{self, Envelope, Recipient};
 use crate::reply::Reply;
+use crate::spool::{Refusal, Spool, SpoolSpec};
 
 /// Longest SASL response line (RFC 4954 §4: longer than a command line).
 const MAX_SASL_LINE: usize = 12 * 1024;
@@ -42,8 +43,8 @@ enum End {
 
 struct Transaction {
     env: Envelope,
-    /// BODY=8BITMIME was declared (informational; we store octets as sent).
-    bdat: Option<Vec<u8>>,
+    /// The message being received by BDAT (RFC 3030), from the first chunk on.
+    bdat: Option<Spool>,
     /// A BDAT chunk overflowed the size limit: answer 552 until LAST.
     bdat_failed: Option<Reply>,
 }
@@ -304,7 +305,9 @@ impl Session {
                         self.bad(Reply::new(554, "5.5.1 No valid recipients"));
                     }
                     // RFC 3030 §2: DATA may not follow BDAT in one transaction.
-                    Some(tx) if tx.bdat.is_some() => self.bad(Reply::new(503, "5.5.1 DATA after BDAT")),
+                    Some(tx) if tx.bdat.is_some() || tx.bdat_failed.is_some() => {
+                        self.bad(Reply::new(503, "5.5.1 DATA after BDAT"));
+                    }
                     Some(_) => return Action::Data,
                 }
                 Action::Continue
@@ -556,18 +559,33 @@ impl Session {
     }
 
     async fn read_data(&mut self, io: &mut Io) -> Result<(), End> {
+        let mut spool = match self.start_spool().await {
+            Ok(s) => s,
+            Err(r) => {
+                self.reply(r);
+                return Ok(());
+            }
+        };
         self.reply(Reply::new(354, "Start mail input; end with <CRLF>.<CRLF>"));
         let mut dec = DataDecoder::new(self.config.max_text_line, self.config.max_message_size);
-        let mut msg = Vec::new();
+        // Only one read buffer's worth of decoded data at a time.
+        let mut chunk = Vec::with_capacity(64 * 1024);
         loop {
             self.fill(io).await?;
-            let (n, end) = dec.feed(io.buffer(), &mut msg);
+            chunk.clear();
+            let (n, end) = dec.feed(io.buffer(), &mut chunk);
             io.consume(n);
+            if dec.flaws.any() {
+                // The message will be refused: stop writing, keep reading.
+                spool.discard();
+            } else {
+                spool.write(&chunk).await;
+            }
             if end {
                 break;
             }
         }
-        let r = self.finish(msg, dec.flaws).await;
+        let r = self.finish(spool, dec.flaws).await;
         self.reply(r);
         Ok(())
     }
@@ -582,22 +600,33 @@ impl Session {
                 None => Ok(()),
             },
         };
+        if chunk_ok.is_ok() && self.tx.as_ref().is_some_and(|t| t.bdat.is_none()) {
+            let started = self.start_spool().await;
+            if let Some(tx) = &mut self.tx {
+                match started {
+                    Ok(spool) => tx.bdat = Some(spool),
+                    Err(r) => {
+                        tx.bdat_failed = Some(r.clone());
+                        chunk_ok = Err(r);
+                    }
+                }
+            }
+        }
         let mut remaining = size;
-        let max = self.config.max_message_size;
         while remaining > 0 {
             let avail = self.fill(io).await?;
             let n = avail.min(usize::try_from(remaining).unwrap_or(usize::MAX));
             if chunk_ok.is_ok()
                 && let Some(tx) = &mut self.tx
+                && let Some(spool) = &mut tx.bdat
             {
-                let buf = tx.bdat.get_or_insert_with(Vec::new);
-                if buf.len() as u64 + n as u64 > max {
-                    let r = Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
-                    tx.bdat_failed = Some(r.clone());
-                    tx.bdat = Some(Vec::new());
+                spool.write(&io.buffer()[..n]).await;
+                if let Some(refusal) = spool.refused().cloned() {
+                    let r = self.refusal_reply(&refusal);
+                    if let Some(tx) = &mut self.tx {
+                        tx.bdat_failed = Some(r.clone());
+                    }
                     chunk_ok = Err(r);
-                } else {
-                    buf.extend_from_slice(&io.buffer()[..n]);
                 }
             }
             io.consume(n);
@@ -616,29 +645,89 @@ impl Session {
                 Ok(())
             }
             Ok(()) if !last => {
-                if let Some(tx) = &mut self.tx {
-                    tx.bdat.get_or_insert_with(Vec::new);
-                }
                 self.reply(Reply::new(250, format!("2.0.0 {size} octets received")));
                 Ok(())
             }
             Ok(()) => {
-                let msg = self.tx.as_mut().and_then(|t| t.bdat.take()).unwrap_or_default();
-                let r = self.finish(msg, DataFlaws::default()).await;
+                let r = match self.tx.as_mut().and_then(|t| t.bdat.take()) {
+                    Some(spool) => self.finish(spool, DataFlaws::default()).await,
+                    None => Reply::new(503, "5.5.1 No transaction"),
+                };
                 self.reply(r);
                 Ok(())
             }
         }
     }
 
+    fn refusal_reply(&self, refusal: &Refusal) -> Reply {
+        match refusal {
+            Refusal::TooBig => Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size"),
+            Refusal::HeaderTooBig => Reply::new(
+                552,
+                format!(
+                    "5.3.4 Header section too large (limit {} octets)",
+                    self.config.max_header_size
+                ),
+            ),
+            Refusal::Io(why) => {
+                tracing::error!(peer = %self.peer, error = %why, "could not spool message");
+                Reply::new(451, "4.3.0 Local error in processing, try again later")
+            }
+        }
+    }
+
+    /// Opens the blob the message of the current transaction streams into,
+    /// with its trace fields first.
+    async fn start_spool(&self) -> Result<Spool, Reply> {
+        let Some(tx) = &self.tx else {
+            return Err(Reply::new(503, "5.5.1 No transaction"));
+        };
+        let id = headers::unique_id();
+        let with = match (self.esmtp, self.tls, self.auth.is_some()) {
+            (false, _, _) => "SMTP",
+            (true, false, false) => "ESMTP",
+            (true, true, false) => "ESMTPS",
+            (true, false, true) => "ESMTPA",
+            (true, true, true) => "ESMTPSA",
+        };
+        let single = (tx.env.recipients.len() == 1).then(|| tx.env.recipients[0].address.clone());
+        let received = headers::received(&headers::TraceInfo {
+            helo: self.helo.as_deref().unwrap_or(""),
+            peer_ip: self.peer.ip(),
+            hostname: &self.ctx.hostname,
+            with,
+            id: &id,
+            for_rcpt: single.as_deref(),
+            tls: self.tls_version.as_deref(),
+        });
+        let local = tx.env.recipients.iter().any(|r| r.account.is_some());
+        let spec = SpoolSpec {
+            return_path: local.then(|| tx.env.sender.clone()),
+            received,
+            id,
+            fixups: self.kind != SmtpListener::Mx,
+            hostname: self.ctx.hostname.clone(),
+            max_size: self.config.max_message_size,
+            max_header: self.config.max_header_size,
+        };
+        Spool::start(&self.ctx.store, spec).await.map_err(|e| {
+            tracing::error!(peer = %self.peer, error = %e, "cannot open a blob for the message");
+            Reply::new(451, "4.3.0 Local error in processing, try again later")
+        })
+    }
+
     /// Ends the transaction: checks the message and commits it durably
     /// before the positive reply.
-    async fn finish(&mut self, msg: Vec<u8>, flaws: DataFlaws) -> Reply {
+    async fn finish(&mut self, mut spool: Spool, flaws: DataFlaws) -> Reply {
         let Some(tx) = self.tx.take() else {
+            spool.discard();
             return Reply::new(503, "5.5.1 No transaction");
         };
+        if flaws.any() {
+            spool.discard();
+        }
         if flaws.too_big {
-            return Reply::new(552, "5.3.4 Message size exceeds fixed maximum message size");
+            return self.refusal_reply(&Refusal::TooBig);
         }
         if flaws.bare_cr_or_lf {
             return Reply::new(
@@ -653,33 +742,14 @@ impl Session {
             );
             return Reply::new(500, text);
         }
-        let id = headers::unique_id();
-        let with = match (self.esmtp, self.tls, self.auth.is_some()) {
-            (false, _, _) => "SMTP",
-            (true, false, false) => "ESMTP",
-            (true, true, false) => "ESMTPS",
-            (true, false, true) => "ESMTPA",
-            (true, true, true) => "ESMTPSA",
+        let id = spool.id.clone();
+        let spooled = match spool.finish().await {
+            Ok(s) => s,
+            Err(refusal) => return self.refusal_reply(&refusal),
         };
-        let single = (tx.env.recipients.len() == 1).then(|| tx.env.recipients[0].address.clone());
-        let mut full = headers::received(&headers::TraceInfo {
-            helo: self.helo.as_deref().unwrap_or(""),
-            peer_ip: self.peer.ip(),
-            hostname: &self.ctx.hostname,
-            with,
-            id: &id,
-            for_rcpt: single.as_deref(),
-            tls: self.tls_version.as_deref(),
-        })
-        .into_bytes();
-        if self.kind != SmtpListener::Mx {
-            full.extend_from_slice(headers::submission_fixups(&msg, &self.ctx.hostname).as_bytes());
-        }
-        full.extend_from_slice(&msg);
-        drop(msg);
         let rcpts = tx.env.recipients.len();
         let sender = tx.env.sender.clone();
-        match inbound::commit(&self.ctx, tx.env, full).await {
+        match inbound::commit(&self.ctx, tx.env, spooled).await {
             Ok(()) => {
                 tracing::info!(peer = %self.peer, %id, sender = %sender, rcpts, "message accepted");
                 Reply::new(250, format!("2.0.0 Ok: queued as {id}"))

@@ -172,7 +172,8 @@ async fn expiry_bounces_to_remote_sender_and_bounces_are_not_bounced() {
         c.send(b"Subject: too big for the quota\r\n\r\nxxxxxxxxxxxxxxxxxxxx\r\n.\r\n")
             .await;
         // Accepted: queued for a later local attempt.
-        assert!(c.reply().await.starts_with("250 2.0.0"));
+        let r = c.reply().await;
+        assert!(r.starts_with("250 2.0.0"), "{r}");
     }
     assert!(eventually(20, || async { b.inbox("bob@b.test").await.len() == 1 }).await);
     let dsn = String::from_utf8(b.inbox("bob@b.test").await.remove(0)).unwrap();
@@ -216,6 +217,87 @@ async fn success_dsn_comes_back_from_the_final_hop() {
     assert!(dsn.contains("text/rfc822-headers"), "{dsn}");
     assert!(!dsn.contains("please confirm"), "{dsn}");
     assert!(eventually(10, || async { queue_len(&a).await == 0 && queue_len(&b).await == 0 }).await);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// RFC 3461 §5.2.5: after `delay_warning_secs` a "delayed" DSN goes to the
+/// sender once per recipient (not to one whose NOTIFY lacks DELAY), and
+/// delivery goes on.
+#[tokio::test]
+async fn delay_warning_is_sent_once_then_delivery_continues() {
+    let b_addr = reserve_port();
+    let mut da = delivery(&[("b.test", b_addr)]);
+    da.delay_warning_secs = 1;
+    let a = Server::start(opts("a.test", "alice", da)).await;
+    submit(
+        &a,
+        "alice@a.test",
+        "alice-pw",
+        &["bob@b.test", "<carl@b.test> NOTIFY=FAILURE"],
+        "slow going",
+    )
+    .await;
+    assert!(eventually(20, || async { a.inbox("alice@a.test").await.len() == 1 }).await);
+    let warning = String::from_utf8(a.inbox("alice@a.test").await.remove(0)).unwrap();
+    assert!(
+        warning.contains("Subject: Delayed Mail (still being retried)"),
+        "{warning}"
+    );
+    assert!(warning.contains("Action: delayed"), "{warning}");
+    assert!(warning.contains("Will-Retry-Until: "), "{warning}");
+    assert!(warning.contains("Status: 4."), "{warning}");
+    assert!(warning.contains("Final-Recipient: rfc822; bob@b.test"), "{warning}");
+    assert!(!warning.contains("carl@b.test"), "{warning}");
+    // Headers only, and no second warning on later retries.
+    assert!(warning.contains("text/rfc822-headers"), "{warning}");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(a.inbox("alice@a.test").await.len(), 1);
+    let b = Server::start(Opts {
+        users: vec![
+            ("bob@b.test".into(), "bob-pw".into()),
+            ("carl@b.test".into(), "carl-pw".into()),
+        ],
+        mx_addr: Some(b_addr),
+        ..opts("b.test", "bob", delivery(&[("a.test", a.mx)]))
+    })
+    .await;
+    assert!(eventually(20, || async { b.inbox("carl@b.test").await.len() == 1 }).await);
+    assert!(eventually(20, || async { queue_len(&a).await == 0 }).await);
+    assert_eq!(b.inbox("bob@b.test").await.len(), 1);
+    assert_eq!(a.inbox("alice@a.test").await.len(), 1);
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A large queued message is streamed to the next hop intact; its bounce
+/// returns the headers only (over `bounce_size_limit`).
+#[tokio::test]
+async fn large_message_relayed_intact_and_bounced_with_headers_only() {
+    let b_addr = reserve_port();
+    let a = Server::start(opts("a.test", "alice", delivery(&[("b.test", b_addr)]))).await;
+    let b = Server::start(Opts {
+        mx_addr: Some(b_addr),
+        ..opts("b.test", "bob", delivery(&[("a.test", a.mx)]))
+    })
+    .await;
+    let mut body = String::new();
+    for i in 0..5000 {
+        body.push_str(&format!(".line {i:05} {}\r\n", "é".repeat(30)));
+    }
+    let body = body.trim_end().to_string();
+    // Dot-stuffed on the way in, as a client must (RFC 5321 §4.5.2).
+    let wire = format!(".{}", body.replace("\r\n.", "\r\n.."));
+    submit(&a, "alice@a.test", "alice-pw", &["bob@b.test", "nobody@b.test"], &wire).await;
+    assert!(eventually(20, || async { b.inbox("bob@b.test").await.len() == 1 }).await);
+    let m = String::from_utf8(b.inbox("bob@b.test").await.remove(0)).unwrap();
+    assert!(m.ends_with(&format!("\r\n\r\n{body}\r\n")), "body altered in transit");
+    assert!(eventually(20, || async { a.inbox("alice@a.test").await.len() == 1 }).await);
+    let dsn = String::from_utf8(a.inbox("alice@a.test").await.remove(0)).unwrap();
+    assert!(dsn.contains("Final-Recipient: rfc822; nobody@b.test"), "{dsn}");
+    assert!(dsn.contains("text/rfc822-headers"), "{dsn}");
+    assert!(dsn.contains("Subject: test"), "{dsn}");
+    assert!(!dsn.contains("line 00001"), "whole message returned");
     a.stop().await;
     b.stop().await;
 }

@@ -17,6 +17,7 @@ pub mod parse;
 mod pop3_ext;
 mod queue;
 mod schema;
+mod smtp_ext;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -119,6 +119,11 @@ pub const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL
     );
     "#,
+    // 5: SMTP: a "delayed" DSN (RFC 3461 §5.2.5) was sent for this queued
+    // recipient; it is sent once, across restarts.
+    r#"
+    ALTER TABLE queue_recipients ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
