@@ -14,6 +14,7 @@ mod mailbox;
 mod message;
 mod notify;
 pub mod parse;
+mod parsed_cache;
 mod pop3_ext;
 mod queue;
 mod schema;
@@ -51,6 +52,7 @@ struct Inner {
     writer: writer::Writer,
     blobs: blob::BlobDir,
     notifier: notify::Notifier,
+    parsed_cache: parsed_cache::ParsedCache,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -91,6 +93,7 @@ impl Store {
                 writer,
                 blobs,
                 notifier,
+                parsed_cache: Default::default(),
             }),
         })
     }

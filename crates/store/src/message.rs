@@ -496,13 +496,39 @@ impl Store {
 
     /// The structure parsed at delivery.
     pub fn parsed(&self, blob_id: i64) -> Result<ParsedMessage> {
-        let json: String = self.read(move |c| {
-            c.prepare_cached("SELECT parsed FROM blobs WHERE id = ?1")?
+        Ok(self.parsed_shared(blob_id)?.as_ref().clone())
+    }
+
+    /// The structure parsed at delivery, shared: served from a cache after
+    /// the first read, so FETCH ENVELOPE/BODYSTRUCTURE and SEARCH do not
+    /// decode it again.
+    pub fn parsed_shared(&self, blob_id: i64) -> Result<std::sync::Arc<ParsedMessage>> {
+        let cache = &self.inner.parsed_cache;
+        let cached = self.read(|c| {
+            let hash: String = c
+                .prepare_cached("SELECT hash FROM blobs WHERE id = ?1")?
                 .query_row([blob_id], |r| r.get(0))
                 .optional()?
-                .ok_or_else(|| StoreError::NotFound(format!("blob {blob_id}")))
+                .ok_or_else(|| StoreError::NotFound(format!("blob {blob_id}")))?;
+            if let Some(p) = cache.get(blob_id, &hash) {
+                return Ok(Ok(p));
+            }
+            let json: String = c
+                .prepare_cached("SELECT parsed FROM blobs WHERE id = ?1 AND hash = ?2")?
+                .query_row(params![blob_id, hash], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("blob {blob_id}")))?;
+            Ok(Err((hash, json)))
         })?;
-        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+        match cached {
+            Ok(p) => Ok(p),
+            Err((hash, json)) => {
+                let p: ParsedMessage = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let p = std::sync::Arc::new(p);
+                cache.put(blob_id, hash, p.clone());
+                Ok(p)
+            }
+        }
     }
 
     /// Sets, adds or removes flags. With `unchanged_since`, messages whose

@@ -442,3 +442,25 @@ fn absurd_mime_nesting_is_bounded() {
     }
     assert!(levels <= mailroom_store::parse::MAX_DEPTH, "{levels}");
 }
+
+#[test]
+fn parsed_cache_never_serves_a_reused_blob_id() {
+    let (_d, s) = store();
+    let a = with_user(&s, "bob@example.test");
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    let u1 = append_one(&s, inbox.id, &message("first", "x"), Flags::default());
+    let m1 = s.message(inbox.id, u1).unwrap().unwrap();
+    assert_eq!(s.parsed(m1.blob_id).unwrap().envelope.subject.as_deref(), Some("first"));
+    s.expunge(inbox.id, &[u1]).unwrap();
+    let u2 = append_one(&s, inbox.id, &message("second", "y"), Flags::default());
+    let m2 = s.message(inbox.id, u2).unwrap().unwrap();
+    assert_eq!(m2.blob_id, m1.blob_id, "SQLite reuses the freed rowid");
+    assert_eq!(
+        s.parsed(m2.blob_id).unwrap().envelope.subject.as_deref(),
+        Some("second")
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        &s.parsed_shared(m2.blob_id).unwrap(),
+        &s.parsed_shared(m2.blob_id).unwrap()
+    ));
+}
