@@ -56,7 +56,10 @@ struct Inner {
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_IDLE_READERS: usize = 16;
+/// Idle read connections kept open. Each keeps its parsed schema and
+/// prepared statements; opening one per read cost more than the reads.
+const MAX_IDLE_READERS: usize = 64;
+const STATEMENT_CACHE: usize = 64;
 
 fn open_conn(path: &Path, flags: OpenFlags) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
@@ -65,6 +68,10 @@ fn open_conn(path: &Path, flags: OpenFlags) -> Result<Connection> {
     // survives power loss, not just a process crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Plans must not depend on bound values, or cached statements are
+    // re-prepared whenever a value changes.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
