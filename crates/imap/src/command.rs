@@ -439,6 +439,19 @@ pub enum FetchItem {
     BinarySize {
         part: Vec<u32>,
     },
+    /// `BINARY[1.HEADER]`, `BINARY[TEXT]`, `BINARY[2.MIME]`, ...: outside
+    /// the RFC 3516 grammar (part numbers only), but Dovecot answers them
+    /// and imaptest expects it. Header blocks have no transfer encoding,
+    /// so the data is that of BODY[section].
+    BinarySection {
+        peek: bool,
+        section: Section,
+        partial: Option<Partial>,
+    },
+    /// `BINARY.SIZE[1.HEADER]` etc.
+    BinarySectionSize {
+        section: Section,
+    },
     /// RFC 3501 `RFC822` (= BODY[], sets \Seen; reply item `RFC822`).
     Rfc822,
     /// `RFC822.HEADER` (= BODY.PEEK[HEADER]).
@@ -454,6 +467,7 @@ impl FetchItem {
             self,
             FetchItem::BodySection { peek: false, .. }
                 | FetchItem::Binary { peek: false, .. }
+                | FetchItem::BinarySection { peek: false, .. }
                 | FetchItem::Rfc822
                 | FetchItem::Rfc822Text
         )

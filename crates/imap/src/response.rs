@@ -530,6 +530,9 @@ pub fn id(out: &mut Vec<u8>, fields: Option<&[(&str, &str)]>) {
 }
 
 /// INTERNALDATE text: `"17-Jul-1996 02:44:25 -0700"` (with the quotes).
+/// The day is written with two digits: `date-day-fixed` also allows a
+/// leading space, but every major server writes `08-` and some client
+/// parsers (fixed-width layouts) accept only that.
 pub fn date_time(timestamp: i64, offset_minutes: i32) -> String {
     let local = timestamp.saturating_add(i64::from(offset_minutes) * 60);
     let d = crate::command::Date::from_timestamp(local, 0);
@@ -537,7 +540,7 @@ pub fn date_time(timestamp: i64, offset_minutes: i32) -> String {
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.unsigned_abs();
     format!(
-        "\"{:>2}-{}-{:04} {:02}:{:02}:{:02} {sign}{:02}{:02}\"",
+        "\"{:02}-{}-{:04} {:02}:{:02}:{:02} {sign}{:02}{:02}\"",
         d.day,
         crate::parser::lexer::MONTHS[usize::from(d.month.saturating_sub(1)).min(11)],
         d.year,
@@ -631,7 +634,14 @@ impl<'a> FetchLine<'a> {
     pub fn section_data(&mut self, name: &str, data: &[u8], binary: bool) {
         let out = self.item(name);
         write_literal_header(out, data.len() as u64, binary);
-        out.extend_from_slice(data);
+        if binary || !data.contains(&0) {
+            out.extend_from_slice(data);
+        } else {
+            // RFC 9051 §4.3: NUL only in a literal8 (BINARY). A stored NUL
+            // (from a binary APPEND) goes out as 0x80 elsewhere, size
+            // unchanged, as Dovecot does.
+            out.extend(data.iter().map(|&b| if b == 0 { 0x80 } else { b }));
+        }
     }
 
     /// Starts a section item whose `len` octets the caller appends (or
@@ -660,6 +670,15 @@ fn join_part(part: &[u32]) -> String {
 /// `BINARY[1]`.
 pub fn section_item_name(section: &Section, partial_origin: Option<u64>) -> String {
     let mut s = format!("BODY[{section}]");
+    if let Some(o) = partial_origin {
+        s.push_str(&format!("<{o}>"));
+    }
+    s
+}
+
+/// `BINARY[1.HEADER]<origin>` (see `FetchItem::BinarySection`).
+pub fn binary_section_item_name(section: &Section, partial_origin: Option<u64>) -> String {
+    let mut s = format!("BINARY[{section}]");
     if let Some(o) = partial_origin {
         s.push_str(&format!("<{o}>"));
     }

@@ -93,3 +93,35 @@ async fn append_to_selected_mailbox_sends_exists() {
     assert!(r[2].starts_with("a OK [APPENDUID "));
     srv.stop().await;
 }
+
+/// Found by differential testing against Dovecot: a message APPENDed with
+/// bare LF line ends was served back with them (and RFC822.SIZE counting
+/// them as one octet). Text literals are stored with CRLF; a literal8
+/// (binary APPEND) is stored exactly as sent.
+#[tokio::test]
+async fn bare_lf_append_is_stored_as_crlf() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    let r = c.append("a", "INBOX", "", b"Subject: lf\n\nline one\nline two\n").await;
+    assert!(r[0].starts_with("a OK [APPENDUID "), "{r:?}");
+    c.send(b"b APPEND INBOX ~{8+}\r\nX: y\n\n\0\n\r\n").await;
+    assert!(c.until_tagged("b").await[0].starts_with("b OK [APPENDUID "));
+    c.cmd("c SELECT INBOX").await;
+    c.send_line("d FETCH 1 (RFC822.SIZE BODY.PEEK[])").await;
+    assert_eq!(c.line().await, "* 1 FETCH (RFC822.SIZE 35 BODY[] {35}\r\n");
+    assert_eq!(c.read_exact(35).await, b"Subject: lf\r\n\r\nline one\r\nline two\r\n");
+    assert_eq!(c.line().await, ")\r\n");
+    c.until_tagged("d").await;
+    c.send_line("e FETCH 2 (RFC822.SIZE BINARY.PEEK[])").await;
+    assert_eq!(c.line().await, "* 2 FETCH (RFC822.SIZE 8 BINARY[] ~{8}\r\n");
+    assert_eq!(c.read_exact(8).await, b"X: y\n\n\0\n");
+    assert_eq!(c.line().await, ")\r\n");
+    c.until_tagged("e").await;
+    // Outside BINARY a NUL may not be sent at all (RFC 9051 §4.3).
+    c.send_line("f FETCH 2 BODY.PEEK[]").await;
+    assert_eq!(c.line().await, "* 2 FETCH (BODY[] {8}\r\n");
+    assert_eq!(c.read_exact(8).await, b"X: y\n\n\x80\n");
+    assert_eq!(c.line().await, ")\r\n");
+    c.until_tagged("f").await;
+    srv.stop().await;
+}

@@ -161,3 +161,37 @@ async fn starttls_discards_pipelined_plaintext() {
     assert_eq!(line, "d BAD TLS is already active\r\n");
     srv.stop().await;
 }
+
+/// Found by differential testing against Dovecot: a well-formed but
+/// unusable SASL response (an empty PLAIN message) got BAD; RFC 9051
+/// §6.2.2 keeps BAD for cancellation and invalid base64 only.
+#[tokio::test]
+async fn malformed_sasl_message_is_no_invalid_base64_is_bad() {
+    let srv = Server::start().await;
+    let mut c = srv.client().await;
+    let r = c.cmd("a AUTHENTICATE PLAIN =").await;
+    assert_eq!(
+        r,
+        vec!["a NO [AUTHENTICATIONFAILED] Authentication failed: malformed PLAIN response"]
+    );
+    c.send_line("b AUTHENTICATE PLAIN").await;
+    assert_eq!(c.line().await, "+ \r\n");
+    c.send_line("!!!notbase64").await;
+    assert_eq!(c.until_tagged("b").await, vec!["b BAD Invalid base64 in SASL response"]);
+    c.send_line("c AUTHENTICATE PLAIN").await;
+    assert_eq!(c.line().await, "+ \r\n");
+    // Valid base64 of "no-nuls-here": not a PLAIN message.
+    c.send_line(&base64::engine::general_purpose::STANDARD.encode("no-nuls-here"))
+        .await;
+    let r = c.until_tagged("c").await;
+    assert!(r[0].starts_with("c NO [AUTHENTICATIONFAILED] "), "{r:?}");
+    assert_eq!(c.cmd("d NOOP").await, vec!["d OK NOOP completed"]);
+    // Unpadded base64 is fine.
+    c.send_line("e AUTHENTICATE PLAIN").await;
+    assert_eq!(c.line().await, "+ \r\n");
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(format!("\0{USER}\0{PASS}"));
+    c.send_line(&b64).await;
+    let r = c.until_tagged("e").await;
+    assert!(r[0].starts_with("e OK [CAPABILITY "), "{r:?}");
+    srv.stop().await;
+}

@@ -104,7 +104,7 @@ async fn create_delete_rename_list() {
     );
     assert_eq!(
         c.cmd("g DELETE Work").await,
-        vec!["g NO [INUSE] Mailbox has children, delete them first"]
+        vec!["g NO [HASCHILDREN] Mailbox has children, delete them first"]
     );
     assert_eq!(c.cmd("h RENAME Work Job").await, vec!["h OK RENAME completed"]);
     let r = c.cmd("i LIST \"\" Job*").await;
@@ -257,5 +257,71 @@ async fn international_names_mutf7_and_utf8() {
     c2.cmd("e ENABLE IMAP4rev2").await;
     let r = c2.cmd("c LIST \"\" Entw*").await;
     assert_eq!(r[0], "* LIST (\\HasNoChildren) \"/\" \"Entw\u{fc}rfe\"");
+    srv.stop().await;
+}
+
+/// Found by differential testing against Dovecot: STATUS on the selected
+/// mailbox said RECENT 0 for messages this very session holds as \Recent,
+/// and a repeated attribute was answered twice.
+#[tokio::test]
+async fn status_of_selected_mailbox_counts_own_recent() {
+    let srv = Server::start().await;
+    srv.deliver(&message("one", "1"));
+    srv.deliver(&message("two", "2"));
+    let mut c = srv.login().await;
+    assert_eq!(
+        c.cmd("a STATUS INBOX (RECENT MESSAGES RECENT)").await,
+        vec!["* STATUS \"INBOX\" (RECENT 2 MESSAGES 2)", "a OK STATUS completed"]
+    );
+    c.cmd("b SELECT INBOX").await;
+    assert_eq!(
+        c.cmd("c STATUS INBOX (MESSAGES RECENT UNSEEN)").await,
+        vec![
+            "* STATUS \"INBOX\" (MESSAGES 2 RECENT 2 UNSEEN 2)",
+            "c OK STATUS completed"
+        ]
+    );
+    // Another session sees none: the claim is this session's.
+    let mut d = srv.login().await;
+    assert_eq!(
+        d.cmd("e STATUS INBOX (RECENT)").await,
+        vec!["* STATUS \"INBOX\" (RECENT 0)", "e OK STATUS completed"]
+    );
+    srv.stop().await;
+}
+
+/// Found by running imaptest's listext script against Mailroom and Dovecot:
+/// RECURSIVEMATCH gave CHILDINFO to a parent whose subscribed children were
+/// all returned themselves; RFC 5258 §3.5 says to suppress that.
+#[tokio::test]
+async fn recursivematch_childinfo_only_for_unreturned_children() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    for cmd in [
+        "a CREATE t7/t7",
+        "b CREATE t8/t8",
+        "c CREATE t8/t9",
+        "d SUBSCRIBE t7/t7",
+        "e SUBSCRIBE t8/t8",
+        "f SUBSCRIBE t8/t9",
+    ] {
+        let r = c.cmd(cmd).await;
+        assert!(r.last().unwrap().contains(" OK "), "{r:?}");
+    }
+    assert_eq!(
+        c.cmd("g LIST (SUBSCRIBED RECURSIVEMATCH) \"\" *t7").await,
+        vec![
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"t7/t7\"",
+            "g OK LIST completed"
+        ]
+    );
+    assert_eq!(
+        c.cmd("h LIST (SUBSCRIBED RECURSIVEMATCH) \"\" *t8").await,
+        vec![
+            "* LIST (\\HasChildren) \"/\" \"t8\" (\"CHILDINFO\" (\"SUBSCRIBED\"))",
+            "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"t8/t8\"",
+            "h OK LIST completed"
+        ]
+    );
     srv.stop().await;
 }

@@ -110,3 +110,25 @@ async fn esearch_and_searchres() {
     assert_eq!(r, vec!["* ESEARCH (TAG \"g\") ALL 1,3", "g OK SEARCH completed"]);
     srv.stop().await;
 }
+
+/// Found by differential testing against Dovecot: TO/CC/FROM/BCC did not
+/// match a group's display name, which is part of the envelope field
+/// (RFC 9051 §6.4.4 "in the envelope structure's TO field").
+#[tokio::test]
+async fn address_keys_match_group_names() {
+    let srv = Server::start().await;
+    srv.deliver(b"From: a@example.test\r\nTo: Friends: bob@example.test, carol@example.test;\r\nCc: undisclosed-recipients:;\r\nSubject: g\r\n\r\nbody\r\n");
+    srv.deliver(&message("plain", "body"));
+    let mut c = srv.login().await;
+    c.cmd("s SELECT INBOX").await;
+    assert_eq!(search(&mut c, "SEARCH TO friends").await, "* SEARCH 1");
+    assert_eq!(search(&mut c, "SEARCH CC undisclosed").await, "* SEARCH 1");
+    assert_eq!(search(&mut c, "SEARCH TO carol").await, "* SEARCH 1");
+    assert_eq!(search(&mut c, "SEARCH TO nobody").await, "* SEARCH");
+    // imaptest search-header: SUBJECT "" matches messages that have one.
+    c.send(b"x APPEND INBOX {12}\r\nX: y\r\n\r\nbody\r\n").await;
+    assert!(c.line().await.starts_with("+ "));
+    c.until_tagged("x").await;
+    assert_eq!(search(&mut c, "SEARCH SUBJECT \"\"").await, "* SEARCH 1 2");
+    srv.stop().await;
+}

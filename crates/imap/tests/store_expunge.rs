@@ -99,3 +99,24 @@ async fn copy_and_move_with_copyuid() {
     assert_eq!(c.cmd("e UID COPY 99 Archive").await, vec!["e OK UID COPY completed"]);
     srv.stop().await;
 }
+
+/// Found by differential testing against Dovecot: COPY of a message another
+/// session had expunged (not yet reported to this one) copied nothing and
+/// still answered OK, so the client believed the copy had happened.
+#[tokio::test]
+async fn copy_of_message_expunged_elsewhere_is_no_expungeissued() {
+    let (srv, mut c) = setup(3).await;
+    let mut d = srv.login().await;
+    d.cmd("a SELECT INBOX").await;
+    d.cmd("b STORE 2 +FLAGS.SILENT (\\Deleted)").await;
+    d.cmd("c EXPUNGE").await;
+    let r = c.cmd("d COPY 2 Archive").await;
+    assert_eq!(
+        r.last().map(String::as_str),
+        Some("d NO [EXPUNGEISSUED] The messages were expunged"),
+        "{r:?}"
+    );
+    let arch = srv.store.mailbox_get(srv.account_id, "Archive").unwrap().unwrap();
+    assert!(srv.store.messages(arch.id).unwrap().is_empty());
+    srv.stop().await;
+}

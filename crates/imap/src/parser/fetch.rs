@@ -86,16 +86,23 @@ fn fetch_att(c: &mut Cursor<'_>, items: &mut Vec<FetchItem>) -> PResult<()> {
             }
         }
         "BINARY" | "BINARY.PEEK" => {
-            let part = binary_section(c)?;
-            let partial = partial(c)?;
-            FetchItem::Binary {
-                peek: name == "BINARY.PEEK",
-                part,
-                partial,
+            let peek = name == "BINARY.PEEK";
+            match binary_or_section(c)? {
+                Ok(part) => FetchItem::Binary {
+                    peek,
+                    part,
+                    partial: partial(c)?,
+                },
+                Err(section) => FetchItem::BinarySection {
+                    peek,
+                    section,
+                    partial: partial(c)?,
+                },
             }
         }
-        "BINARY.SIZE" => FetchItem::BinarySize {
-            part: binary_section(c)?,
+        "BINARY.SIZE" => match binary_or_section(c)? {
+            Ok(part) => FetchItem::BinarySize { part },
+            Err(section) => FetchItem::BinarySectionSize { section },
         },
         _ => {
             let shown: String = name.chars().take(32).collect();
@@ -167,6 +174,17 @@ fn header_list(c: &mut Cursor<'_>) -> PResult<Vec<String>> {
         }
         c.sp("Expected SP or ')' in header field list")?;
     }
+}
+
+/// A section-binary (part numbers), or else a full BODY section (see
+/// `FetchItem::BinarySection`).
+fn binary_or_section(c: &mut Cursor<'_>) -> PResult<Result<Vec<u32>, Section>> {
+    let start = c.pos;
+    if let Ok(part) = binary_section(c) {
+        return Ok(Ok(part));
+    }
+    c.pos = start;
+    Ok(Err(section(c)?))
 }
 
 fn binary_section(c: &mut Cursor<'_>) -> PResult<Vec<u32>> {

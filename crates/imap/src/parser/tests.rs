@@ -453,6 +453,29 @@ fn fetch_items() {
         panic!()
     };
     assert_eq!(f.modifiers.changed_since, Some(12345));
+    // Section text in BINARY: outside RFC 3516, accepted like Dovecot does.
+    let CommandBody::Fetch(f) = body("a FETCH 1 (BINARY.PEEK[2.HEADER]<0.5> BINARY.SIZE[TEXT])") else {
+        panic!()
+    };
+    assert_eq!(
+        f.items,
+        vec![
+            FetchItem::BinarySection {
+                peek: true,
+                section: Section {
+                    part: vec![2],
+                    kind: SectionKind::Header
+                },
+                partial: Some(Partial { offset: 0, length: 5 }),
+            },
+            FetchItem::BinarySectionSize {
+                section: Section {
+                    part: vec![],
+                    kind: SectionKind::Text
+                }
+            },
+        ]
+    );
     for (input, reason) in [
         (&b"a FETCH 1 (FLAGS"[..], "Expected SP or ')' in fetch items"),
         (b"a FETCH 1 BODY[MIME]", "MIME needs a section part number"),
@@ -461,7 +484,8 @@ fn fetch_items() {
         (b"a FETCH 1 BODY[]<5>", "Expected '.' in partial range"),
         (b"a FETCH 1 BODY[HEADER.FIELDS ()]", "Expected astring"),
         (b"a FETCH 1 BODY[HEADER.FIELDS (A:B)]", "Invalid header field name"),
-        (b"a FETCH 1 BINARY[TEXT]", "Expected a number"),
+        (b"a FETCH 1 BINARY[BOGUS]", "Invalid section text"),
+        (b"a FETCH 1 BINARY.SIZE[0]", "Zero is not allowed here"),
         (b"a FETCH 1 FOO", "Unknown fetch item FOO"),
         (
             b"a FETCH 0 FLAGS",

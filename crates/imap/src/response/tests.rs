@@ -275,8 +275,8 @@ fn fetch_lines() {
         "* 12 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 02:24:25 -0700\" RFC822.SIZE 44827 UID 7 \
 BODY[HEADER] {14}\r\nSubject: x\r\n\r\n BODY[4] NIL BINARY.SIZE[1.2] 5 MODSEQ (9))\r\n"
     );
-    assert_eq!(date_time(0, 0), "\" 1-Jan-1970 00:00:00 +0000\"");
-    assert_eq!(date_time(0, 90), "\" 1-Jan-1970 01:30:00 +0130\"");
+    assert_eq!(date_time(0, 0), "\"01-Jan-1970 00:00:00 +0000\"");
+    assert_eq!(date_time(0, 90), "\"01-Jan-1970 01:30:00 +0130\"");
     assert_eq!(date_time(-1, 0), "\"31-Dec-1969 23:59:59 +0000\"");
     let sec = crate::command::Section {
         part: vec![1, 2],

@@ -18,6 +18,9 @@ const MAX_MULTIAPPEND: usize = 1000;
 pub(crate) struct Appending {
     mailbox_id: i64,
     current: Option<(BlobWriter, Flags, i64)>,
+    /// For a text literal: whether the last octet written was CR (see
+    /// `write_crlf`); None for literal8, which is stored as sent.
+    crlf: Option<bool>,
     done: Vec<(PreparedBlob, Flags, i64)>,
     /// A write failed: the command ends with this once all data is in.
     failed: Option<StoreError>,
@@ -64,6 +67,7 @@ impl Session {
                     self.appending = Some(Appending {
                         mailbox_id: mb.id,
                         current: None,
+                        crlf: None,
                         done: Vec::new(),
                         failed: None,
                     })
@@ -81,6 +85,7 @@ impl Session {
             Ok(w) => {
                 let date = start.date.map(|d| d.timestamp).unwrap_or_else(now);
                 app.current = Some((w, Flags::from_names(&start.flags), date));
+                app.crlf = (!start.binary).then_some(false);
                 LiteralDecision::Accept
             }
             Err(e) => {
@@ -97,10 +102,14 @@ impl Session {
         if app.failed.is_some() {
             return;
         }
-        if let Some((w, _, _)) = app.current.as_mut()
-            && let Err(e) = w.write_all(data)
-        {
-            app.failed = Some(StoreError::Io(e));
+        if let Some((w, _, _)) = app.current.as_mut() {
+            let written = match app.crlf.as_mut() {
+                Some(prev_cr) => write_crlf(w, data, prev_cr),
+                None => w.write_all(data),
+            };
+            if let Err(e) = written {
+                app.failed = Some(StoreError::Io(e));
+            }
         }
     }
 
@@ -194,9 +203,54 @@ impl Session {
     }
 }
 
+/// Writes `data` with every bare LF made CRLF. IMAP messages are CRLF
+/// text (RFC 5322 §2.3 forbids bare LF); a client that sends bare LFs would
+/// otherwise get them back from FETCH, and RFC 9051 §7.5.2 requires CRLF in
+/// BINARY text. Dovecot serves such messages the same way. `prev_cr` carries
+/// the last octet across chunks.
+fn write_crlf(w: &mut impl Write, data: &[u8], prev_cr: &mut bool) -> std::io::Result<()> {
+    let mut start = 0;
+    for (i, &b) in data.iter().enumerate() {
+        let cr_before = if i == 0 { *prev_cr } else { data[i - 1] == b'\r' };
+        if b == b'\n' && !cr_before {
+            w.write_all(&data[start..i])?;
+            w.write_all(b"\r")?;
+            // The LF itself goes out with the next segment.
+            start = i;
+        }
+    }
+    w.write_all(&data[start..])?;
+    if let Some(&last) = data.last() {
+        *prev_cr = last == b'\r';
+    }
+    Ok(())
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_crlf;
+
+    fn crlf(chunks: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut prev_cr = false;
+        for c in chunks {
+            write_crlf(&mut out, c, &mut prev_cr).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn bare_lf_becomes_crlf_across_chunks() {
+        assert_eq!(crlf(&[b"a\nb\r\nc\n"]), b"a\r\nb\r\nc\r\n");
+        assert_eq!(crlf(&[b"a\r", b"\nb\n", b"\n"]), b"a\r\nb\r\n\r\n");
+        assert_eq!(crlf(&[b"\n\n", b"x\r", b"y"]), b"\r\n\r\nx\ry");
+        assert_eq!(crlf(&[b"", b"no newline"]), b"no newline");
+    }
 }

@@ -8,6 +8,13 @@ use super::Session;
 use super::io::{Io, LineError};
 use super::reply::Reply;
 
+/// What the SASL layer accepts as base64: with or without padding.
+const SASL_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 impl Session {
     /// What we implement, per state (RFC 9051 §7.2.2). Before login the
     /// list is short; AUTH= mechanisms only where a password may travel.
@@ -142,9 +149,16 @@ impl Session {
                     if line == b"*" {
                         return Ok(Reply::bad("Authentication cancelled"));
                     }
+                    // RFC 9051 §6.2.2: invalid base64 is a BAD; a well-formed
+                    // response the mechanism cannot use is a failed login.
+                    if line != b"=" && SASL_BASE64.decode(&line).is_err() {
+                        return Ok(Reply::bad("Invalid base64 in SASL response"));
+                    }
                     step = sasl.step(&line);
                 }
-                SaslStep::Failed(why) => return Ok(Reply::bad(format!("Invalid SASL response: {why}"))),
+                SaslStep::Failed(why) => {
+                    return Ok(Reply::no(format!("Authentication failed: {why}")).code("AUTHENTICATIONFAILED"));
+                }
                 SaslStep::Done { username, password } => return Ok(self.check_password(&username, &password).await),
             }
         }

@@ -43,6 +43,11 @@ impl Session {
         .await;
         let copied = match result {
             Ok(Some(Some(c))) => c,
+            // Nothing left to copy because another session expunged it:
+            // the client must not believe the copy happened.
+            Ok(Some(None)) if some_expunged => {
+                return Reply::no("The messages were expunged").code("EXPUNGEISSUED");
+            }
             // Nothing to copy (e.g. a UID set naming no message): OK.
             Ok(Some(None)) => return Reply::ok(""),
             Ok(None) => return Reply::no("Mailbox does not exist").code("TRYCREATE"),

@@ -1,8 +1,13 @@
 //! FETCH / UID FETCH (RFC 9051 §6.4.5, BINARY RFC 3516): message data from
 //! the view, the structure parsed at delivery and byte ranges of the
-//! stored blob. Nothing is re-parsed; a partial fetch reads only its range.
+//! stored blob. Bodies are never re-parsed; a partial fetch reads only its range.
+//! ENVELOPE and BODY[STRUCTURE] also read the (small) header blocks, whose
+//! address fields are re-read, and one octet per body part, to correct what
+//! the stored parse gets wrong for IMAP (see `raw_fixups`).
+use std::io::{Read as _, Seek, SeekFrom};
 use std::ops::Range;
 
+use mailroom_store::parse::Part;
 use mailroom_store::{FlagOp, Flags, ParsedMessage, SEEN, Store, StoreError};
 
 use super::io::Io;
@@ -12,7 +17,8 @@ use super::{Session, blocking};
 use crate::command::{FetchCommand, FetchItem, Partial, Section, SectionKind};
 use crate::encode::section::{self, SectionLocation};
 use crate::encode::transfer;
-use crate::response::{FetchLine, binary_item_name, section_item_name};
+use crate::encode::{address, params};
+use crate::response::{FetchLine, binary_item_name, binary_section_item_name, section_item_name};
 
 /// Output size after which a FETCH flushes what it has rendered so far, so
 /// `FETCH 1:* BODY[]` does not build the whole mailbox in memory.
@@ -45,6 +51,7 @@ fn needs_parse(items: &[FetchItem]) -> bool {
         FetchItem::Envelope | FetchItem::Body | FetchItem::BodyStructure => true,
         FetchItem::BodySection { section, .. } => !(section.part.is_empty() && section.kind == SectionKind::Full),
         FetchItem::Binary { part, .. } | FetchItem::BinarySize { part } => !part.is_empty(),
+        FetchItem::BinarySection { .. } | FetchItem::BinarySectionSize { .. } => true,
         FetchItem::Rfc822Header | FetchItem::Rfc822Text => true,
         _ => false,
     })
@@ -61,6 +68,103 @@ struct Rendered {
 struct Job {
     seq: u32,
     entry: Entry,
+}
+
+/// Header blocks longer than this keep the stored parse's values instead of
+/// being re-read (see `raw_fixups`): real headers are a few KiB.
+const MAX_RAW_HEADER: u64 = 256 * 1024;
+
+fn needs_structure(items: &[FetchItem]) -> bool {
+    items
+        .iter()
+        .any(|i| matches!(i, FetchItem::Body | FetchItem::BodyStructure))
+}
+
+fn needs_raw_fixups(items: &[FetchItem]) -> bool {
+    items
+        .iter()
+        .any(|i| matches!(i, FetchItem::Envelope | FetchItem::Body | FetchItem::BodyStructure))
+}
+
+/// The parse, corrected from the raw blob where the stored parse differs
+/// from what IMAP clients (and Dovecot, Cyrus) expect:
+/// - every envelope's addresses re-read from the raw header (see
+///   `encode::address`): the message's own and those of embedded
+///   message/rfc822 parts, which BODYSTRUCTURE shows;
+/// - body line counts are the number of line ends: the stored count also
+///   counts an unterminated last line, and the CRLF before a boundary
+///   belongs to the boundary (RFC 2046 §5.1.1), so "one\r\n--b" has 0;
+/// - with `raw_params` (rev1 BODY/BODYSTRUCTURE), Content-Type and
+///   Content-Disposition parameters as written (see `encode::params`).
+fn raw_fixups(
+    store: &Store,
+    hash: &str,
+    mut msg: ParsedMessage,
+    raw_params: bool,
+) -> Result<ParsedMessage, StoreError> {
+    // One open per message however many parts it has.
+    let mut file = store.open_blob(hash)?;
+    let mut read = |offset: u64, len: u64| -> Result<Vec<u8>, StoreError> {
+        let mut buf = Vec::new();
+        file.seek(SeekFrom::Start(offset)).map_err(StoreError::Io)?;
+        (&mut file).take(len).read_to_end(&mut buf).map_err(StoreError::Io)?;
+        Ok(buf)
+    };
+    type Read<'a> = dyn FnMut(u64, u64) -> Result<Vec<u8>, StoreError> + 'a;
+    fn fix(read: &mut Read<'_>, msg: &mut ParsedMessage, raw_params: bool) -> Result<(), StoreError> {
+        let (start, end) = (msg.root.header_start, msg.root.body_start);
+        let header = if end.saturating_sub(start) <= MAX_RAW_HEADER {
+            let header = read(start, end.saturating_sub(start))?;
+            msg.envelope = address::with_raw_addresses(&msg.envelope, &header);
+            Some(header)
+        } else {
+            None
+        };
+        fix_part(read, &mut msg.root, raw_params, header)
+    }
+    fn fix_part(
+        read: &mut Read<'_>,
+        part: &mut Part,
+        raw_params: bool,
+        header: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        if part.lines > 0 && part.body_end > part.body_start {
+            let last = read(part.body_end - 1, 1)?;
+            if last.first().is_some_and(|&b| b != b'\n') {
+                part.lines -= 1;
+            }
+        }
+        let header_len = part.body_start.saturating_sub(part.header_start);
+        if raw_params && header_len <= MAX_RAW_HEADER {
+            let header = match header {
+                Some(h) => h,
+                None => read(part.header_start, header_len)?,
+            };
+            if let Some(ct) = address::header_field(&header, "Content-Type") {
+                let mut params = params::parse_params(&ct);
+                // The default charset the store (and Dovecot) adds.
+                if part.media_type == "text" && !params.iter().any(|(k, _)| k == "charset") {
+                    params.insert(0, ("charset".into(), "us-ascii".into()));
+                }
+                part.params = params;
+            }
+            if let (Some((_, dparams)), Some(cd)) = (
+                part.disposition.as_mut(),
+                address::header_field(&header, "Content-Disposition"),
+            ) {
+                *dparams = params::parse_params(&cd);
+            }
+        }
+        if let Some(m) = part.message.as_deref_mut() {
+            fix(read, m, raw_params)?;
+        }
+        for child in &mut part.parts {
+            fix_part(read, child, raw_params, None)?;
+        }
+        Ok(())
+    }
+    fix(&mut read, &mut msg, raw_params)?;
+    Ok(msg)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -81,9 +185,20 @@ fn render(
     for job in jobs {
         let m = &job.entry.meta;
         let parsed = if parse {
-            match store.parsed(m.blob_id) {
+            match store.parsed(m.blob_id).and_then(|p| {
+                if needs_raw_fixups(items) {
+                    raw_fixups(store, &m.blob_hash, p, !rev2 && needs_structure(items))
+                } else {
+                    Ok(p)
+                }
+            }) {
                 Ok(p) => Some(p),
+                // Expunged and swept meanwhile: reported like other gone data.
                 Err(StoreError::NotFound(_)) => {
+                    r.missing = true;
+                    continue;
+                }
+                Err(StoreError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                     r.missing = true;
                     continue;
                 }
@@ -171,6 +286,23 @@ fn render(
                             BinaryData::Missing => f.section_nil(&name),
                             BinaryData::UnknownCte => r.unknown_cte = true,
                         }
+                    }
+                    FetchItem::BinarySection { section, partial, .. } => {
+                        let name = binary_section_item_name(section, partial.map(|p| p.offset));
+                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, *partial)?;
+                        match data {
+                            Some(d) => {
+                                let has_nul = d.contains(&0);
+                                f.section_data(&name, &d, has_nul)
+                            }
+                            None => f.section_nil(&name),
+                        }
+                    }
+                    FetchItem::BinarySectionSize { section } => {
+                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, None)?;
+                        let size = d.map_or(0, |d| d.len() as u64);
+                        f.item(&format!("BINARY.SIZE[{section}]"))
+                            .extend_from_slice(size.to_string().as_bytes());
                     }
                     FetchItem::BinarySize { part } => {
                         match binary_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), part)? {

@@ -147,7 +147,14 @@ impl Session {
             let mut childinfo = None;
             if sel.subscribed {
                 if !e.subscribed {
-                    if sel.recursive_match && e.child_subscribed {
+                    // RFC 5258 §3.5: CHILDINFO only for a subscribed
+                    // descendant that is not itself being returned.
+                    let prefix = format!("{name}{DELIMITER}");
+                    let unreturned_child = e.child_subscribed
+                        && all.iter().any(|(n, c)| {
+                            c.subscribed && n.starts_with(&prefix) && !patterns.iter().any(|p| matches(p, n))
+                        });
+                    if sel.recursive_match && unreturned_child {
                         childinfo = Some("SUBSCRIBED");
                     } else {
                         continue;

@@ -192,10 +192,20 @@ impl Session {
         out::mailbox(&mut line, name, self.utf8());
         line.extend_from_slice(b" (");
         let mut first = true;
-        for item in items {
+        // The store counts \Recent not yet claimed by any session; the
+        // selected mailbox's own claims are recent too, to this session.
+        let own_recent = match &self.selected {
+            Some(v) if v.mailbox.name == name => v.recent_count(),
+            _ => 0,
+        };
+        for (i, item) in items.iter().enumerate() {
+            // A repeated attribute is answered once.
+            if items[..i].contains(item) {
+                continue;
+            }
             let value: u64 = match item {
                 StatusItem::Messages => s.messages.into(),
-                StatusItem::Recent => s.recent.into(),
+                StatusItem::Recent => u64::from(s.recent) + u64::from(own_recent),
                 StatusItem::UidNext => s.uidnext.into(),
                 StatusItem::UidValidity => s.uidvalidity.into(),
                 StatusItem::Unseen => s.unseen.into(),

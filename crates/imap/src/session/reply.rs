@@ -73,7 +73,8 @@ pub fn store_error(e: &StoreError) -> Reply {
         StoreError::NotFound(_) => Reply::no("Mailbox does not exist").code("NONEXISTENT"),
         StoreError::Exists(_) => Reply::no("Mailbox already exists").code("ALREADYEXISTS"),
         StoreError::Invalid(why) => Reply::no(why.clone()).code("CANNOT"),
-        StoreError::HasChildren(_) => Reply::no("Mailbox has children, delete them first").code("INUSE"),
+        // RFC 9051 §6.3.4: refusing a DELETE with inferiors uses HASCHILDREN.
+        StoreError::HasChildren(_) => Reply::no("Mailbox has children, delete them first").code("HASCHILDREN"),
         StoreError::QuotaExceeded => Reply::no("Quota exceeded").code("OVERQUOTA"),
         StoreError::Db(_) | StoreError::Corrupt(_) => {
             tracing::error!(error = %e, "imap: store error");

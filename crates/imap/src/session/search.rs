@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use mail_parser::{MessageParser, PartType};
+use mailroom_store::parse::EnvAddress;
 use mailroom_store::{ANSWERED, DELETED, DRAFT, FLAGGED, ParsedMessage, SEEN, Store, StoreError};
 
 use super::reply::{Reply, store_error};
@@ -65,6 +66,14 @@ struct Msg<'a> {
     header: Option<Vec<u8>>,
     /// Lower-cased decoded (header text, body text).
     texts: Option<(String, String)>,
+}
+
+/// The address keys search the envelope field (RFC 9051 §6.4.4), which also
+/// holds group names (`To: Friends: a@b;`, a start marker with no host);
+/// the store's search text leaves those out.
+fn in_group_name(list: &[EnvAddress], needle: &str) -> bool {
+    list.iter()
+        .any(|a| a.host.is_none() && a.mailbox.as_deref().is_some_and(|m| contains_ci(m, needle)))
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -170,11 +179,28 @@ impl Msg<'_> {
             K::SentSince(d) => self.sent_date()? >= *d,
             K::Older(secs) => self.snap.now.saturating_sub(self.entry.meta.internal_date) >= *secs as i64,
             K::Younger(secs) => self.snap.now.saturating_sub(self.entry.meta.internal_date) <= *secs as i64,
-            K::From(s) => contains_ci(&self.parsed()?.search.from, s),
-            K::To(s) => contains_ci(&self.parsed()?.search.to, s),
-            K::Cc(s) => contains_ci(&self.parsed()?.search.cc, s),
-            K::Bcc(s) => contains_ci(&self.parsed()?.search.bcc, s),
-            K::Subject(s) => contains_ci(&self.parsed()?.search.subject, s),
+            K::From(s) => {
+                let p = self.parsed()?;
+                contains_ci(&p.search.from, s) || in_group_name(&p.envelope.from, s)
+            }
+            K::To(s) => {
+                let p = self.parsed()?;
+                contains_ci(&p.search.to, s) || in_group_name(&p.envelope.to, s)
+            }
+            K::Cc(s) => {
+                let p = self.parsed()?;
+                contains_ci(&p.search.cc, s) || in_group_name(&p.envelope.cc, s)
+            }
+            K::Bcc(s) => {
+                let p = self.parsed()?;
+                contains_ci(&p.search.bcc, s) || in_group_name(&p.envelope.bcc, s)
+            }
+            K::Subject(s) => {
+                // "" is in every subject, but a message without one has a
+                // NIL envelope subject, which contains nothing (as Dovecot).
+                let p = self.parsed()?;
+                (!s.is_empty() || p.envelope.subject.is_some()) && contains_ci(&p.search.subject, s)
+            }
             K::Header(name, value) => {
                 let needle = value.to_lowercase();
                 header_values(self.header()?, name)
