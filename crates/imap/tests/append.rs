@@ -125,3 +125,33 @@ async fn bare_lf_append_is_stored_as_crlf() {
     c.until_tagged("f").await;
     srv.stop().await;
 }
+
+/// RFC 9051 §2.3.3: the internal date keeps the zone it was given in, and
+/// SEARCH date keys use the date in that zone.
+#[tokio::test]
+async fn internaldate_keeps_its_zone() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    let msg = message("tz", "body");
+    c.send(format!("a APPEND INBOX \"01-Jan-2026 23:30:00 -0700\" {{{}+}}\r\n", msg.len()).as_bytes())
+        .await;
+    c.send(&msg).await;
+    c.send(b"\r\n").await;
+    assert!(c.until_tagged("a").await[0].starts_with("a OK"));
+    c.send(b"b SELECT INBOX\r\n").await;
+    c.until_tagged("b").await;
+    c.send(b"c FETCH 1 INTERNALDATE\r\n").await;
+    assert_eq!(
+        c.until_tagged("c").await,
+        vec![
+            "* 1 FETCH (INTERNALDATE \"01-Jan-2026 23:30:00 -0700\")".to_string(),
+            "c OK FETCH completed".to_string()
+        ]
+    );
+    // 23:30 -0700 is 06:30 UTC on 2 January; its date is still 1 January.
+    c.send(b"d SEARCH ON 1-Jan-2026\r\n").await;
+    assert_eq!(c.until_tagged("d").await[0], "* SEARCH 1");
+    c.send(b"e SEARCH ON 2-Jan-2026\r\n").await;
+    assert_eq!(c.until_tagged("e").await[0], "* SEARCH");
+    srv.stop().await;
+}

@@ -195,7 +195,7 @@ async fn internaldate_day_has_two_digits() {
     assert_eq!(
         c.cmd("c FETCH 1 INTERNALDATE").await,
         vec![
-            "* 1 FETCH (INTERNALDATE \"08-Feb-1994 05:52:25 +0000\")",
+            "* 1 FETCH (INTERNALDATE \"07-Feb-1994 21:52:25 -0800\")",
             "c OK FETCH completed"
         ]
     );

@@ -164,6 +164,8 @@ pub struct MessageMeta {
     pub flags: Flags,
     /// Unix seconds.
     pub internal_date: i64,
+    /// The zone the internal date was given in, minutes east of UTC.
+    pub tz_offset: i32,
     pub size: u64,
     pub modseq: u64,
     pub blob_id: i64,
@@ -206,7 +208,9 @@ pub struct Changes {
 pub struct NewMessage<'a> {
     pub blob: &'a PreparedBlob,
     pub flags: Flags,
+    /// Unix seconds, and the zone it was given in (minutes east of UTC).
     pub internal_date: i64,
+    pub tz_offset: i32,
 }
 
 fn bump_modseq(c: &Connection, fx: &mut TxEffects, account: i64) -> Result<u64> {
@@ -296,13 +300,13 @@ fn insert_message(
     uid: u32,
     blob_id: i64,
     flags: &Flags,
-    date: i64,
+    (date, tz): (i64, i32),
     size: u64,
     modseq: u64,
 ) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO messages (mailbox_id, uid, blob_id, flags, keywords, internal_date, size, modseq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (mailbox_id, uid, blob_id, flags, keywords, internal_date, size, modseq, tz_offset)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         mailbox,
@@ -312,12 +316,13 @@ fn insert_message(
         flags.keywords_text(),
         date,
         size as i64,
-        modseq as i64
+        modseq as i64,
+        tz
     ])?;
     Ok(())
 }
 
-const META_COLS: &str = "m.uid, m.flags, m.keywords, m.internal_date, m.size, m.modseq, m.blob_id, b.hash";
+const META_COLS: &str = "m.uid, m.flags, m.keywords, m.internal_date, m.size, m.modseq, m.blob_id, b.hash, m.tz_offset";
 
 fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageMeta> {
     Ok(MessageMeta {
@@ -328,6 +333,7 @@ fn row_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageMeta> {
         modseq: r.get::<_, i64>(5)? as u64,
         blob_id: r.get(6)?,
         blob_hash: r.get(7)?,
+        tz_offset: r.get(8)?,
     })
 }
 
@@ -379,7 +385,16 @@ fn copy_in_tx(c: &Connection, fx: &mut TxEffects, src: i64, uids: &[u32], dst: i
         let uid = take_uid(c, dst)?;
         c.prepare_cached("UPDATE blobs SET refcount = refcount + 1 WHERE id = ?1")?
             .execute([m.blob_id])?;
-        insert_message(c, dst, uid, m.blob_id, &m.flags, m.internal_date, m.size, modseq)?;
+        insert_message(
+            c,
+            dst,
+            uid,
+            m.blob_id,
+            &m.flags,
+            (m.internal_date, m.tz_offset),
+            m.size,
+            modseq,
+        )?;
         log(c, dst_mb.account_id, modseq, dst, Some(uid), KIND_APPEND)?;
         added += m.size as i64;
         pairs.push((m.uid, uid));
@@ -412,9 +427,9 @@ pub(crate) fn delete_mailbox_messages(c: &Connection, fx: &mut TxEffects, mailbo
 impl Store {
     /// Appends messages to a mailbox atomically (MULTIAPPEND: all or none).
     pub fn append(&self, mailbox_id: i64, messages: Vec<NewMessage<'_>>) -> Result<Appended> {
-        let rows: Vec<(PreparedBlob, Flags, i64)> = messages
+        let rows: Vec<(PreparedBlob, Flags, (i64, i32))> = messages
             .into_iter()
-            .map(|m| (m.blob.clone(), m.flags, m.internal_date))
+            .map(|m| (m.blob.clone(), m.flags, (m.internal_date, m.tz_offset)))
             .collect();
         self.write(move |c, fx| {
             let mb = mailbox_by_id(c, mailbox_id)?;
@@ -464,7 +479,7 @@ impl Store {
                         uid,
                         blob_id,
                         &Flags::default(),
-                        internal_date,
+                        (internal_date, 0),
                         blob.size,
                         modseq,
                     )?;

@@ -65,6 +65,7 @@ mod tests {
                     blob: &blob,
                     flags: Flags::default(),
                     internal_date: 0,
+                    tz_offset: 0,
                 }],
             )
             .unwrap();

@@ -124,6 +124,11 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE queue_recipients ADD COLUMN delay_warned INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 6: the zone an internal date was given in (APPEND date-time), minutes
+    // east of UTC, so INTERNALDATE comes back as it went in (RFC 9051 §2.3.3).
+    r#"
+    ALTER TABLE messages ADD COLUMN tz_offset INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

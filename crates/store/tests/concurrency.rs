@@ -26,6 +26,7 @@ fn concurrent_appends_get_unique_increasing_uids() {
                                 blob: &blob,
                                 flags: Flags::default(),
                                 internal_date: 0,
+                                tz_offset: 0,
                             }],
                         )
                         .unwrap();
@@ -89,6 +90,7 @@ fn readers_never_see_half_a_change() {
                 blob: b,
                 flags: Flags::default(),
                 internal_date: 0,
+                tz_offset: 0,
             })
             .collect();
         let r = s.append(inbox.id, msgs).unwrap();

@@ -36,6 +36,7 @@ fn crash_child() {
                                 blob: &blob,
                                 flags: Flags::default(),
                                 internal_date: 0,
+                                tz_offset: 0,
                             }],
                         )
                         .unwrap();
@@ -116,6 +117,7 @@ fn acknowledged_appends_survive_sigkill() {
                     blob: &blob,
                     flags: Flags::default(),
                     internal_date: 0,
+                    tz_offset: 0,
                 }],
             )
             .unwrap();

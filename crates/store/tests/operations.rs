@@ -11,6 +11,7 @@ fn append_one(store: &Store, mailbox: i64, bytes: &[u8], flags: Flags) -> u32 {
                 blob: &blob,
                 flags,
                 internal_date: 1_700_000_000,
+                tz_offset: 0,
             }],
         )
         .unwrap()
@@ -210,7 +211,8 @@ fn quota_is_enforced() {
             vec![NewMessage {
                 blob: &blob,
                 flags: Flags::default(),
-                internal_date: 0
+                internal_date: 0,
+                tz_offset: 0
             }]
         ),
         Err(StoreError::QuotaExceeded)
@@ -384,6 +386,7 @@ fn large_message_streams_through_blob_writer() {
             blob: &blob,
             flags: Flags::default(),
             internal_date: 0,
+            tz_offset: 0,
         }],
     )
     .unwrap();

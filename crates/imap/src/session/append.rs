@@ -17,11 +17,11 @@ const MAX_MULTIAPPEND: usize = 1000;
 /// An APPEND command being received.
 pub(crate) struct Appending {
     mailbox_id: i64,
-    current: Option<(BlobWriter, Flags, i64)>,
+    current: Option<(BlobWriter, Flags, (i64, i32))>,
     /// For a text literal: whether the last octet written was CR (see
     /// `write_crlf`); None for literal8, which is stored as sent.
     crlf: Option<bool>,
-    done: Vec<(PreparedBlob, Flags, i64)>,
+    done: Vec<(PreparedBlob, Flags, (i64, i32))>,
     /// A write failed: the command ends with this once all data is in.
     failed: Option<StoreError>,
 }
@@ -83,7 +83,10 @@ impl Session {
         let store = self.ctx.store.clone();
         match blocking(move || store.blob_writer()).await {
             Ok(w) => {
-                let date = start.date.map(|d| d.timestamp).unwrap_or_else(now);
+                let date = start
+                    .date
+                    .map(|d| (d.timestamp, d.offset_minutes))
+                    .unwrap_or_else(|| (now(), 0));
                 app.current = Some((w, Flags::from_names(&start.flags), date));
                 app.crlf = (!start.binary).then_some(false);
                 LiteralDecision::Accept
@@ -152,10 +155,11 @@ impl Session {
             let msgs: Vec<NewMessage<'_>> = app
                 .done
                 .iter()
-                .map(|(blob, flags, date)| NewMessage {
+                .map(|(blob, flags, (date, tz))| NewMessage {
                     blob,
                     flags: flags.clone(),
                     internal_date: *date,
+                    tz_offset: *tz,
                 })
                 .collect();
             store.append(mailbox, msgs)

@@ -229,7 +229,7 @@ fn render(
                         flags_done = true;
                         write_flags(&mut f, &job.entry, rev2);
                     }
-                    FetchItem::InternalDate => f.internal_date(m.internal_date, 0),
+                    FetchItem::InternalDate => f.internal_date(m.internal_date, m.tz_offset),
                     FetchItem::Rfc822Size => f.rfc822_size(m.size),
                     FetchItem::ModSeq => f.modseq(m.modseq),
                     FetchItem::Envelope => {

@@ -120,7 +120,8 @@ impl Msg<'_> {
     }
 
     fn internal_date(&self) -> Date {
-        Date::from_timestamp(self.entry.meta.internal_date, 0)
+        // RFC 9051 §6.4.4: the date in the zone the internal date was given in.
+        Date::from_timestamp(self.entry.meta.internal_date, self.entry.meta.tz_offset)
     }
 
     /// The Date: header's date in its own zone (RFC 9051 §6.4.4 disregards

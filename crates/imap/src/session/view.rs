@@ -292,6 +292,7 @@ mod tests {
             uid,
             flags: Flags::new(flags),
             internal_date: 0,
+            tz_offset: 0,
             size: 10,
             modseq,
             blob_id: 1,
