@@ -1,75 +1,26 @@
-//! Micro-benchmarks of Mailroom's per-message and per-command hot paths,
-//! on the benchmark corpus: IMAP command parsing, MIME parsing at
+//! Micro-benchmarks (divan) of Mailroom's per-message and per-command hot
+//! paths, on the benchmark corpus: IMAP command parsing, MIME parsing at
 //! delivery, ENVELOPE and BODYSTRUCTURE encoding (the bulk of a FETCH
 //! response that is not message bytes), SMTP DATA reception.
 //!
-//! `cargo bench -p mailroom-bench [-- FILTER]`; `MRB_BENCH_SECS` sets the
-//! time per case (default 1). A plain timing loop: each case runs in
-//! batches until the time is used and reports the mean per iteration.
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+//! `cargo bench -p mailroom-bench [-- FILTER]`.
+use std::sync::LazyLock;
 
+use divan::counter::BytesCount;
+use divan::{Bencher, black_box};
 use mailroom_bench::corpus::Corpus;
 use mailroom_bench::smtp_client::dot_stuff;
 use mailroom_imap::encode::bodystructure::write_body;
 use mailroom_imap::encode::envelope::write_envelope;
 use mailroom_imap::parser::{ParseOptions, parse_command};
 use mailroom_smtp::data::DataDecoder;
-use mailroom_store::parse::parse;
-
-struct Bench {
-    filter: Option<String>,
-    budget: Duration,
-}
-
-impl Bench {
-    /// Runs `f` repeatedly; `bytes` per iteration gives a throughput.
-    fn run(&self, name: &str, bytes: u64, mut f: impl FnMut()) {
-        if self.filter.as_ref().is_some_and(|flt| !name.contains(flt.as_str())) {
-            return;
-        }
-        // Warm up and size a batch to about a millisecond.
-        let mut batch = 1u64;
-        loop {
-            let t = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            if t.elapsed() > Duration::from_millis(1) || batch > 1 << 20 {
-                break;
-            }
-            batch *= 2;
-        }
-        let start = Instant::now();
-        let mut iters = 0u64;
-        while start.elapsed() < self.budget {
-            for _ in 0..batch {
-                f();
-            }
-            iters += batch;
-        }
-        let per = start.elapsed().as_secs_f64() / iters as f64;
-        let tput = if bytes > 0 {
-            format!("{:>10.1} MB/s", bytes as f64 / per / 1e6)
-        } else {
-            String::new()
-        };
-        println!("{name:<44} {:>12.0} ns/iter {tput}", per * 1e9);
-    }
-}
+use mailroom_store::parse::{ParsedMessage, parse};
 
 fn main() {
-    let budget = std::env::var("MRB_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    // `cargo bench -- FILTER`; cargo also passes `--bench`.
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    let b = Bench {
-        filter,
-        budget: Duration::from_secs_f64(budget),
-    };
+    divan::main();
+}
 
+static MESSAGES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     let corpus = Corpus {
         seed: 1,
         count: 400,
@@ -77,73 +28,85 @@ fn main() {
         domain: "bench.test".into(),
         user_prefix: "u".into(),
     };
-    let msgs: Vec<Vec<u8>> = (0..corpus.count).map(|i| corpus.message(i)).collect();
-    let total: u64 = msgs.iter().map(|m| m.len() as u64).sum();
-    // One of each kind, by the shape of its header.
-    let pick = |needle: &str| {
-        msgs.iter()
-            .find(|m| String::from_utf8_lossy(mailroom_bench::corpus::header_section(m)).contains(needle))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let plain = pick("text/plain; charset=us-ascii");
-    let mixed = pick("multipart/mixed");
+    (0..corpus.count).map(|i| corpus.message(i)).collect()
+});
 
-    let commands: &[&[u8]] = &[
-        b"a1 UID FETCH 1:* (UID FLAGS)",
-        b"a2 UID FETCH 120:140 (UID RFC822.SIZE FLAGS INTERNALDATE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT TO CC MESSAGE-ID REFERENCES IN-REPLY-TO X-PRIORITY)])",
-        b"a3 UID STORE 7,9,11:15 +FLAGS.SILENT (\\Seen \\Flagged)",
-        b"a4 UID SEARCH UNDELETED SINCE 1-Jan-2026 OR SUBJECT \"report\" FROM \"alice\" NOT KEYWORD $Junk",
-        b"a5 SELECT \"INBOX\" (CONDSTORE)",
-        b"a6 APPEND INBOX (\\Seen) {11}\r\nhello world",
-    ];
-    for (i, c) in commands.iter().enumerate() {
-        assert!(
-            parse_command(c, ParseOptions::default()).is_ok(),
-            "{}",
-            String::from_utf8_lossy(c)
-        );
-        b.run(&format!("imap parse command a{}", i + 1), 0, || {
-            black_box(parse_command(black_box(c), ParseOptions::default()).ok());
-        });
-    }
+static PARSED: LazyLock<Vec<ParsedMessage>> = LazyLock::new(|| MESSAGES.iter().map(|m| parse(m)).collect());
 
-    b.run("mime parse (delivery), whole corpus", total, || {
-        for m in &msgs {
+fn total_bytes() -> usize {
+    MESSAGES.iter().map(Vec::len).sum()
+}
+
+/// The first corpus message whose header contains `needle`.
+fn pick(needle: &str) -> Vec<u8> {
+    MESSAGES
+        .iter()
+        .find(|m| String::from_utf8_lossy(mailroom_bench::corpus::header_section(m)).contains(needle))
+        .cloned()
+        .unwrap_or_default()
+}
+
+const COMMANDS: &[&str] = &[
+    "a1 UID FETCH 1:* (UID FLAGS)",
+    "a2 UID FETCH 120:140 (UID RFC822.SIZE FLAGS INTERNALDATE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT TO CC MESSAGE-ID REFERENCES IN-REPLY-TO X-PRIORITY)])",
+    "a3 UID STORE 7,9,11:15 +FLAGS.SILENT (\\Seen \\Flagged)",
+    "a4 UID SEARCH UNDELETED SINCE 1-Jan-2026 OR SUBJECT \"report\" FROM \"alice\" NOT KEYWORD $Junk",
+    "a5 SELECT \"INBOX\"",
+    "a6 APPEND INBOX (\\Seen) {11}\r\nhello world",
+];
+
+#[divan::bench(args = COMMANDS)]
+fn imap_parse_command(command: &str) {
+    let parsed = parse_command(black_box(command.as_bytes()), ParseOptions::default());
+    assert!(parsed.is_ok(), "{command}");
+    black_box(parsed.ok());
+}
+
+#[divan::bench]
+fn mime_parse_corpus(b: Bencher) {
+    b.counter(BytesCount::new(total_bytes())).bench(|| {
+        for m in MESSAGES.iter() {
             black_box(parse(black_box(m)));
         }
     });
-    b.run("mime parse, plain text message", plain.len() as u64, || {
-        black_box(parse(black_box(&plain)));
-    });
-    b.run(
-        "mime parse, multipart/mixed with attachments",
-        mixed.len() as u64,
-        || {
-            black_box(parse(black_box(&mixed)));
-        },
-    );
+}
 
-    let parsed: Vec<_> = msgs.iter().map(|m| parse(m)).collect();
+#[divan::bench(args = ["text/plain; charset=us-ascii", "multipart/mixed"])]
+fn mime_parse_one(b: Bencher, kind: &str) {
+    let msg = pick(kind);
+    b.counter(BytesCount::new(msg.len()))
+        .bench(|| black_box(parse(black_box(&msg))));
+}
+
+#[divan::bench]
+fn fetch_envelope_encode_corpus(b: Bencher) {
     let mut out = Vec::with_capacity(1 << 16);
-    b.run("fetch ENVELOPE encode, whole corpus", 0, || {
-        for p in &parsed {
+    b.bench_local(|| {
+        for p in PARSED.iter() {
             out.clear();
             write_envelope(&mut out, &p.envelope, false);
             black_box(&out);
         }
     });
-    b.run("fetch BODYSTRUCTURE encode, whole corpus", 0, || {
-        for p in &parsed {
+}
+
+#[divan::bench]
+fn fetch_bodystructure_encode_corpus(b: Bencher) {
+    let mut out = Vec::with_capacity(1 << 16);
+    b.bench_local(|| {
+        for p in PARSED.iter() {
             out.clear();
             write_body(&mut out, &p.root, true, false);
             black_box(&out);
         }
     });
+}
 
-    let stuffed: Vec<Vec<u8>> = msgs.iter().map(|m| dot_stuff(m)).collect();
+#[divan::bench]
+fn smtp_data_decode_corpus(b: Bencher) {
+    let stuffed: Vec<Vec<u8>> = MESSAGES.iter().map(|m| dot_stuff(m)).collect();
     let mut body = Vec::with_capacity(1 << 20);
-    b.run("smtp DATA decode (dot-unstuff), whole corpus", total, || {
+    b.counter(BytesCount::new(total_bytes())).bench_local(|| {
         for s in &stuffed {
             body.clear();
             let mut d = DataDecoder::new(1000, 64 << 20);

@@ -20,8 +20,6 @@ struct File {
     #[serde(default)]
     auth: Auth,
     #[serde(default)]
-    limits: Limits,
-    #[serde(default)]
     smtp: mailroom_smtp::SmtpConfig,
     #[serde(default)]
     delivery: mailroom_smtp::DeliveryConfig,
@@ -106,21 +104,6 @@ impl Auth {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Seconds sessions get to finish after SIGTERM before they are cut.
-    pub shutdown_grace_secs: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            shutdown_grace_secs: 30,
-        }
-    }
-}
-
 /// The configuration with defaults applied and paths made absolute.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -131,7 +114,6 @@ pub struct Config {
     pub listen: Listen,
     pub tls: Tls,
     pub auth: Auth,
-    pub limits: Limits,
     pub smtp: mailroom_smtp::SmtpConfig,
     pub delivery: mailroom_smtp::DeliveryConfig,
     pub imap: mailroom_imap::ImapConfig,
@@ -153,7 +135,6 @@ impl Config {
                 listen: Listen::local(),
                 tls: Tls::default(),
                 auth: Auth::default(),
-                limits: Limits::default(),
                 smtp: Default::default(),
                 delivery: Default::default(),
                 imap: Default::default(),
@@ -213,7 +194,6 @@ impl Config {
                 key: file.tls.key.map(rel),
             },
             auth: file.auth,
-            limits: file.limits,
             smtp: file.smtp,
             delivery: file.delivery,
             imap: file.imap,

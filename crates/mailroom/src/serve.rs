@@ -91,7 +91,9 @@ async fn serve(cfg: Config) -> Result<()> {
     wait_for_signal().await;
     tracing::info!("shutting down: no new connections, sessions finish their command");
     shutdown.trigger();
-    let grace = Duration::from_secs(cfg.limits.shutdown_grace_secs + 5);
+    // Listeners give their sessions 30 s to finish (mailroom_net's
+    // ServeOptions), then abort them; this is only a backstop.
+    let grace = Duration::from_secs(35);
     if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} })
         .await
         .is_err()

@@ -108,6 +108,11 @@ struct Inner {
     verifications: AtomicU64,
     /// Successful cache hits.
     cache_hits: AtomicU64,
+    /// Password checks running at once. Each argon2 verification takes
+    /// ~19 MiB and a core for tens of milliseconds; without a cap, a flood
+    /// of logins from many addresses would fill the blocking pool that
+    /// every store call also needs.
+    verify_slots: tokio::sync::Semaphore,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -147,6 +152,9 @@ impl Authenticator {
                 failures: Mutex::new(HashMap::new()),
                 verifications: AtomicU64::new(0),
                 cache_hits: AtomicU64::new(0),
+                verify_slots: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+                ),
             }),
         }
     }
@@ -170,6 +178,9 @@ impl Authenticator {
         }
         let username = username.trim();
         let normalized = mailroom_store::normalize_address(username).ok();
+        let Ok(slot) = self.inner.verify_slots.acquire().await else {
+            return Err(AuthError::Unavailable("authentication is shutting down".into()));
+        };
         let outcome = match normalized {
             Some(address)
                 if !password.is_empty() && username.len() <= MAX_USERNAME_LEN && password.len() <= MAX_PASSWORD_LEN =>
@@ -188,6 +199,7 @@ impl Authenticator {
                 Err(AuthError::Failed)
             }
         };
+        drop(slot);
         match outcome {
             Ok(user) => {
                 tracing::debug!(user = %user.address, %ip, "authenticated");

@@ -21,7 +21,8 @@ pub struct Pop3Config {
     /// is closed. The per-address throttling of the shared authenticator
     /// applies in addition.
     pub max_auth_failures: u32,
-    /// Seconds a client may stay silent before logging in.
+    /// Seconds a client may stay silent before logging in; it must have
+    /// logged in within five times this in all.
     pub auth_timeout_secs: u64,
     /// Seconds a logged-in client may stay silent (or not read our output)
     /// before the session is dropped without deleting anything. At least

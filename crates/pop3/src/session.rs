@@ -24,6 +24,10 @@ const MAX_SASL_LINE: usize = 8 * 1024 + 2;
 const CHUNK: usize = 64 * 1024;
 /// Buffered output is written once it grows past this.
 const OUT_HIGH_WATER: usize = 64 * 1024;
+
+/// Before login a client may stay silent `auth_timeout_secs` at a time and
+/// must have logged in within this many times that in all.
+const LOGIN_DEADLINE_FACTOR: u32 = 5;
 /// Mechanisms offered (RFC 5034); the shared SASL server implements them.
 const MECHANISMS: &[&str] = &["PLAIN", "LOGIN"];
 
@@ -58,6 +62,9 @@ struct Session {
     out: Vec<u8>,
     bad_commands: u32,
     auth_failures: u32,
+    /// The end of the AUTHORIZATION state, however active the client is:
+    /// otherwise a NOOP a minute holds a connection slot forever.
+    login_deadline: std::time::Instant,
 }
 
 /// Runs a session to its end. Never deletes anything unless the client
@@ -71,6 +78,8 @@ pub(crate) async fn run(ctx: Arc<ServerContext>, config: Arc<Pop3Config>, conn: 
         ..
     } = conn;
     let stls_offered = !stream.is_tls();
+    // Logging in gets a few silences' worth of time in all.
+    let login_deadline = std::time::Instant::now() + config.auth_timeout() * LOGIN_DEADLINE_FACTOR;
     let mut session = Session {
         ctx,
         config,
@@ -80,6 +89,7 @@ pub(crate) async fn run(ctx: Arc<ServerContext>, config: Arc<Pop3Config>, conn: 
         out: Vec::with_capacity(1024),
         bad_commands: 0,
         auth_failures: 0,
+        login_deadline,
     };
     if let Err(e) = session.drive(BufReader::new(stream), &tls_acceptor, &shutdown).await {
         tracing::debug!(peer = %session.peer, error = %e, "pop3 session ended by I/O error");
@@ -97,7 +107,9 @@ impl Session {
         loop {
             // PIPELINING (RFC 2449 §6.6): answer everything already received
             // before writing, so a batch of commands costs one write.
-            if reader.buffer().is_empty() {
+            // ...but a client that sends without reading must not grow
+            // our buffer forever.
+            if reader.buffer().is_empty() || self.out.len() >= OUT_HIGH_WATER {
                 self.flush(&mut reader).await?;
             }
             let limit = self.timeout();
@@ -149,7 +161,10 @@ impl Session {
 
     fn timeout(&self) -> Duration {
         match self.state {
-            State::Authorization { .. } => self.config.auth_timeout(),
+            State::Authorization { .. } => self
+                .config
+                .auth_timeout()
+                .min(self.login_deadline.saturating_duration_since(std::time::Instant::now())),
             State::Transaction { .. } => self.config.idle_timeout(),
         }
     }

@@ -85,8 +85,10 @@ pub fn deliver_local_blob(
     store.deliver(&blob, accounts, headers::now())
 }
 
-/// Longest header section read back for a success report.
-pub const REPORT_HEADERS_MAX: u64 = 1024 * 1024;
+/// Header bytes quoted in a report (RFC 3462 text/rfc822-headers): enough
+/// for any real header, small enough that a forged sender cannot use our
+/// reports to reflect much of its own text.
+pub const REPORT_HEADERS_MAX: u64 = 64 * 1024;
 
 /// Commits the spooled message for `env`. The spool wrote the blob with a
 /// `Return-Path:` when some recipient is local (the common case: one blob,

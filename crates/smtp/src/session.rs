@@ -102,6 +102,10 @@ pub(crate) async fn run(
     let _ = s.drive(io, &tls_acceptor, &shutdown).await;
 }
 
+/// Replies waiting for the client are written out at this size at the
+/// latest, whatever is still buffered from the client.
+const OUT_HIGH_WATER: usize = 64 * 1024;
+
 impl Session {
     fn reply(&mut self, r: Reply) {
         r.write_to(&mut self.out);
@@ -148,7 +152,7 @@ impl Session {
     /// Fills the read buffer, flushing pending replies first when the
     /// client has nothing more buffered (it may be waiting for them).
     async fn fill(&mut self, io: &mut Io) -> Result<usize, End> {
-        if io.buffer().is_empty() {
+        if io.buffer().is_empty() || self.out.len() >= OUT_HIGH_WATER {
             self.flush(io).await?;
         }
         match tokio::time::timeout(self.read_timeout(), io.fill_buf()).await {
@@ -171,7 +175,9 @@ impl Session {
                 self.reply(Reply::new(421, "4.7.0 Too many errors, closing connection"));
                 return self.flush(&mut io).await;
             }
-            if io.buffer().is_empty() {
+            // Pipelined commands are answered in one write, but a client
+            // that sends without reading must not grow our buffer forever.
+            if io.buffer().is_empty() || self.out.len() >= OUT_HIGH_WATER {
                 self.flush(&mut io).await?;
             }
             let read = tokio::select! {
