@@ -22,21 +22,28 @@ pub struct BlobDir {
     /// Hashes prepared in this process but not yet committed: never unlinked,
     /// even if the last committed reference to the same content goes away.
     pending: Arc<Mutex<HashMap<String, usize>>>,
+    /// Answers "does a row refer to this blob?" when the last preparer of a
+    /// blob lets go of it (a failed or abandoned append).
+    db: Arc<Mutex<Option<rusqlite::Connection>>>,
+    db_path: PathBuf,
 }
 
 #[derive(Debug)]
 struct PendingGuard {
-    pending: Arc<Mutex<HashMap<String, usize>>>,
+    dir: BlobDir,
     hash: String,
 }
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.dir.pending.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = map.get_mut(&self.hash) {
             *n -= 1;
             if *n == 0 {
                 map.remove(&self.hash);
+                // Still under the lock, so no new preparer can start relying
+                // on the file between the check and the removal.
+                self.dir.remove_if_unreferenced(&self.hash);
             }
         }
     }
@@ -54,7 +61,30 @@ impl BlobDir {
             root,
             tmp,
             pending: Arc::default(),
+            db: Arc::default(),
+            db_path: data_dir.join("mailroom.sqlite3"),
         })
+    }
+
+    /// Deletes the file of a blob that no row refers to (an append that
+    /// failed over quota or was abandoned left it behind). Errors leave the
+    /// file for the startup sweep.
+    fn remove_if_unreferenced(&self, hash: &str) {
+        let path = self.path(hash);
+        if !path.is_file() {
+            return;
+        }
+        let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        if db.is_none() {
+            *db = rusqlite::Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()
+                .filter(|c| c.busy_timeout(std::time::Duration::from_secs(5)).is_ok());
+        }
+        let Some(conn) = db.as_ref() else { return };
+        let referenced = conn.query_row("SELECT 1 FROM blobs WHERE hash = ?1", [hash], |_| Ok(()));
+        if matches!(referenced, Err(rusqlite::Error::QueryReturnedNoRows)) {
+            let _ = fs::remove_file(path);
+        }
     }
 
     pub fn path(&self, hash: &str) -> PathBuf {
@@ -79,7 +109,7 @@ impl BlobDir {
         let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         *map.entry(hash.to_string()).or_insert(0) += 1;
         PendingGuard {
-            pending: self.pending.clone(),
+            dir: self.clone(),
             hash: hash.to_string(),
         }
     }

@@ -94,7 +94,20 @@ impl Part {
 /// bounded (serde_json refuses to read more than 128 levels).
 pub const MAX_DEPTH: usize = 32;
 
+/// Boundary-like lines beyond which a message is not split into parts: a
+/// few megabytes of `--x` lines would otherwise become millions of parts
+/// to hold, store and render.
+pub const MAX_BOUNDARY_LINES: usize = 20_000;
+
 pub fn parse(raw: &[u8]) -> ParsedMessage {
+    let boundary_lines = raw
+        .windows(3)
+        .filter(|w| *w == b"\n--")
+        .take(MAX_BOUNDARY_LINES + 1)
+        .count();
+    if boundary_lines > MAX_BOUNDARY_LINES {
+        return fallback(raw);
+    }
     match MessageParser::default().parse(raw) {
         Some(msg) => from_message(&msg, raw, 0),
         None => fallback(raw),

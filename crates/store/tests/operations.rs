@@ -403,10 +403,13 @@ fn sweep_removes_only_old_orphans() {
     let a = with_user(&s, "bob@example.test");
     let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
     append_one(&s, inbox.id, &message("kept", "x"), Flags::default());
-    // An orphan: a blob file written but never committed (a crash).
-    let orphan = s.prepare_blob(&message("orphan", &"y".repeat(200 * 1024))).unwrap();
+    // An orphan: a blob file written by another process that died before
+    // committing (its preparer never let go, so nothing cleaned up).
+    let other = Store::open(d.path()).unwrap();
+    let orphan = other.prepare_blob(&message("orphan", &"y".repeat(200 * 1024))).unwrap();
     let orphan_hash = orphan.hash.clone();
-    drop(orphan);
+    std::mem::forget(orphan);
+    drop(other);
     std::fs::write(d.path().join("tmp/123-0.tmp"), b"partial").unwrap();
     assert_eq!(
         s.sweep_orphans(std::time::Duration::from_secs(3600)).unwrap(),
@@ -466,4 +469,59 @@ fn parsed_cache_never_serves_a_reused_blob_id() {
         &s.parsed_shared(m2.blob_id).unwrap(),
         &s.parsed_shared(m2.blob_id).unwrap()
     ));
+}
+
+#[test]
+fn failed_append_leaves_no_blob_file() {
+    let (d, s) = store();
+    s.domain_add("example.test").unwrap();
+    let a = s.account_create("q@example.test", "h", Some(1000)).unwrap();
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    let blob = s.prepare_blob(&message("big", &"x".repeat(300 * 1024))).unwrap();
+    assert_eq!(walk(&d.path().join("blobs")), 1, "written before the commit");
+    let r = s.append(
+        inbox.id,
+        vec![NewMessage {
+            blob: &blob,
+            flags: Flags::default(),
+            internal_date: 0,
+            tz_offset: 0,
+        }],
+    );
+    assert!(matches!(r, Err(StoreError::QuotaExceeded)));
+    drop(blob);
+    assert_eq!(walk(&d.path().join("blobs")), 0, "nothing refers to it: removed");
+    // A committed one stays when its preparer lets go.
+    s.account_set_quota("q@example.test", None).unwrap();
+    let blob = s.prepare_blob(&message("big", &"x".repeat(300 * 1024))).unwrap();
+    s.append(
+        inbox.id,
+        vec![NewMessage {
+            blob: &blob,
+            flags: Flags::default(),
+            internal_date: 0,
+            tz_offset: 0,
+        }],
+    )
+    .unwrap();
+    drop(blob);
+    assert_eq!(walk(&d.path().join("blobs")), 1);
+    assert!(s.check().unwrap().is_empty());
+}
+
+#[test]
+fn millions_of_parts_are_not_described() {
+    let (_d, s) = store();
+    let a = with_user(&s, "bob@example.test");
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    let mut raw = String::from("From: x@example.test\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n");
+    for _ in 0..(mailroom_store::parse::MAX_BOUNDARY_LINES + 10) {
+        raw.push_str("--b\r\n\r\n");
+    }
+    raw.push_str("--b--\r\n");
+    append_one(&s, inbox.id, raw.as_bytes(), Flags::default());
+    let m = &s.messages(inbox.id).unwrap()[0];
+    let p = s.parsed(m.blob_id).unwrap();
+    assert!(p.root.parts.is_empty(), "stored as one opaque part");
+    assert_eq!(p.root.body_end, raw.len() as u64);
 }
