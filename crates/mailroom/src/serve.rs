@@ -53,12 +53,21 @@ async fn serve(cfg: Config) -> Result<()> {
         .await?
         .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
     {
-        // Crash leftovers (blob files never committed) older than a day.
+        // Crash leftovers (blob files never committed) older than a day, at
+        // start and then every hour.
         let s = store.clone();
-        tokio::task::spawn_blocking(move || match s.sweep_orphans(Duration::from_secs(86_400)) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(files = n, "removed crash leftovers from the blob directory"),
-            Err(e) => tracing::warn!(error = %e, "sweeping the blob directory failed"),
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let s = s.clone();
+                match tokio::task::spawn_blocking(move || s.sweep_orphans(Duration::from_secs(86_400))).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(files = n, "removed crash leftovers from the blob directory"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "sweeping the blob directory failed"),
+                    Err(_) => {}
+                }
+            }
         });
     }
     let tls = mailroom_net::tls::server_config(
