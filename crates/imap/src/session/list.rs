@@ -8,42 +8,70 @@ use super::reply::{Reply, store_error};
 use super::{Session, blocking, out};
 use crate::command::ListCommand;
 
+/// Longest pattern matched; longer ones match nothing.
+const MAX_PATTERN_CHARS: usize = 255;
+/// Longest name compared (store names are at most 1024 bytes).
+const MAX_NAME_CHARS: usize = 1024;
+
 /// Whether `name` matches `pattern`: `*` matches anything, `%` anything
 /// but the hierarchy delimiter (RFC 9051 §6.3.9).
+///
+/// One row of a table per pattern character, O(|pattern|·|name|) in all
+/// whatever the wildcards, so a hostile pattern cannot make LIST slow.
 pub fn matches(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    // Iterative matcher with memo: O(|p|·|n|), no recursion depth issues.
-    let mut memo = vec![vec![None::<bool>; n.len() + 1]; p.len() + 1];
-    fn go(p: &[char], n: &[char], i: usize, j: usize, memo: &mut Vec<Vec<Option<bool>>>) -> bool {
-        if let Some(v) = memo[i][j] {
-            return v;
-        }
-        let v = if i == p.len() {
-            j == n.len()
-        } else {
-            match p[i] {
-                '*' => (j..=n.len()).any(|k| go(p, n, i + 1, k, memo)),
-                '%' => {
-                    let mut k = j;
-                    let mut found = go(p, n, i + 1, k, memo);
-                    while !found && k < n.len() && n[k] != DELIMITER {
-                        k += 1;
-                        found = go(p, n, i + 1, k, memo);
-                    }
-                    found
-                }
-                c => j < n.len() && n[j] == c && go(p, n, i + 1, j + 1, memo),
+    let mut p: Vec<char> = Vec::with_capacity(pattern.len().min(MAX_PATTERN_CHARS + 1));
+    for c in pattern.chars() {
+        // `**`, `%*` and `*%` match what `*` does; `%%` what `%` does.
+        match (p.last(), c) {
+            (Some('*'), '*' | '%') => continue,
+            (Some('%'), '%') => continue,
+            (Some('%'), '*') => {
+                p.pop();
             }
-        };
-        memo[i][j] = Some(v);
-        v
+            _ => {}
+        }
+        p.push(c);
+        if p.len() > MAX_PATTERN_CHARS {
+            return false;
+        }
     }
-    // Patterns are short (command line bound); names at most 1024 bytes.
-    if p.len() > 1024 || n.len() > 1024 {
+    let n: Vec<char> = name.chars().take(MAX_NAME_CHARS + 1).collect();
+    if n.len() > MAX_NAME_CHARS {
         return false;
     }
-    go(&p, &n, 0, 0, &mut memo)
+    // row[j]: the pattern so far matches the first j characters of the name.
+    let mut row = vec![false; n.len() + 1];
+    row[0] = true;
+    let mut next = vec![false; n.len() + 1];
+    for &pc in &p {
+        match pc {
+            '*' => {
+                let mut any = false;
+                for j in 0..=n.len() {
+                    any |= row[j];
+                    next[j] = any;
+                }
+            }
+            '%' => {
+                let mut any = false;
+                for j in 0..=n.len() {
+                    if j > 0 && n[j - 1] == DELIMITER {
+                        any = false;
+                    }
+                    any |= row[j];
+                    next[j] = any;
+                }
+            }
+            c => {
+                next[0] = false;
+                for j in 1..=n.len() {
+                    next[j] = row[j - 1] && n[j - 1] == c;
+                }
+            }
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    row[n.len()]
 }
 
 /// reference + pattern, with INBOX matched without case (RFC 9051 §5.1).
@@ -273,6 +301,54 @@ mod tests {
         assert!(matches("%/%", "a/b"));
         assert!(!matches("a", "ab"));
         assert!(matches("", ""));
+        assert!(matches("%*", "a/b"));
+        assert!(matches("a%%/%", "ab/c"));
+        assert!(!matches("%%", "a/b"));
+    }
+
+    /// The textbook recursive definition, to check the table against.
+    fn reference(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|k| reference(&p[1..], &n[k..])),
+            Some('%') => (0..=n.len())
+                .take_while(|&k| k == 0 || n[k - 1] != DELIMITER)
+                .any(|k| reference(&p[1..], &n[k..])),
+            Some(c) => n.first() == Some(c) && reference(&p[1..], &n[1..]),
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_definition() {
+        let alphabet = ['a', 'b', '/', '*', '%'];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let plen = (next() % 7) as usize;
+            let nlen = (next() % 7) as usize;
+            let p: String = (0..plen).map(|_| alphabet[(next() % 5) as usize]).collect();
+            let n: String = (0..nlen).map(|_| alphabet[(next() % 3) as usize]).collect();
+            let pc: Vec<char> = p.chars().collect();
+            let nc: Vec<char> = n.chars().collect();
+            assert_eq!(matches(&p, &n), reference(&pc, &nc), "pattern {p:?} name {n:?}");
+        }
+    }
+
+    #[test]
+    fn hostile_patterns_stay_cheap() {
+        let name = "a/".repeat(500) + "b";
+        let pattern = "*%".repeat(120) + "x";
+        assert!(!matches(&pattern, &name));
+        assert!(matches(&("*%".repeat(120) + "b"), &name));
+        assert!(
+            !matches(&"a".repeat(10_000), &"a".repeat(10_000)),
+            "over-long patterns match nothing"
+        );
     }
 
     #[test]
