@@ -317,8 +317,6 @@ imap = "127.0.0.1:$M_IMAP"
 pop3 = "127.0.0.1:$M_POP3"
 [auth]
 allow_plaintext = true
-[limits]
-shutdown_grace_secs = 5
 EOF
   # Connection limits are per protocol; everything here comes from one
   # address, so lift them (the config rejects unknown keys: add a section

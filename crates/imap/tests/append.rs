@@ -155,3 +155,36 @@ async fn internaldate_keeps_its_zone() {
     assert_eq!(c.until_tagged("e").await[0], "* SEARCH");
     srv.stop().await;
 }
+
+/// Small literals are kept in memory, larger ones streamed to a file: both
+/// come back byte for byte, bare LFs made CRLF, in one MULTIAPPEND.
+#[tokio::test]
+async fn small_and_large_literals_round_trip() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    let small = message("small", "tiny");
+    let mut large = b"Subject: large\r\n\r\n".to_vec();
+    while large.len() as u64 <= mailroom_store::INLINE_MAX + 10 {
+        large.extend_from_slice(b"0123456789 abcdefghij\n");
+    }
+    c.send(format!("a APPEND INBOX {{{}+}}\r\n", small.len()).as_bytes())
+        .await;
+    c.send(&small).await;
+    c.send(format!(" {{{}+}}\r\n", large.len()).as_bytes()).await;
+    c.send(&large).await;
+    c.send(b"\r\n").await;
+    let r = c.until_tagged("a").await;
+    assert!(r[0].starts_with("a OK [APPENDUID "), "{r:?}");
+    let inbox = srv.store.mailbox_get(srv.account_id, "INBOX").unwrap().unwrap();
+    let stored = srv.store.messages(inbox.id).unwrap();
+    assert_eq!(stored.len(), 2);
+    let want_large = String::from_utf8(large)
+        .unwrap()
+        .replace('\n', "\r\n")
+        .replace("\r\r\n", "\r\n");
+    for (meta, want) in stored.iter().zip([small, want_large.into_bytes()]) {
+        let got = srv.store.read_blob(&meta.blob_hash, 0, meta.size).unwrap();
+        assert_eq!(got, want);
+    }
+    srv.stop().await;
+}

@@ -170,3 +170,54 @@ async fn sequence_numbers_refer_to_the_clients_view() {
     assert!(r[1].starts_with("c OK [COPYUID ") && r[1].contains(" 3 1]"), "{r:?}");
     srv.stop().await;
 }
+
+/// Commands skip the store read when the account's change signal is quiet;
+/// another process does not signal, so NOOP always reads.
+#[tokio::test]
+async fn noop_sees_changes_from_another_process_at_once() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    c.cmd("s SELECT INBOX").await;
+    let other = mailroom_store::Store::open(&srv.dir.path().join("data")).unwrap();
+    let blob = other.prepare_blob(&message("cli", "x")).unwrap();
+    other.deliver(&blob, &[srv.account_id], 1).unwrap();
+    assert_eq!(
+        c.cmd("n NOOP").await,
+        vec!["* 1 EXISTS", "* 1 RECENT", "n OK NOOP completed"]
+    );
+    srv.stop().await;
+}
+
+/// A session's own STORE does not make it read its own change back, but a
+/// change by another session committed around it is still reported.
+#[tokio::test]
+async fn own_store_then_other_sessions_change_both_seen() {
+    let srv = Server::start().await;
+    srv.deliver(&message("a", "1"));
+    srv.deliver(&message("b", "2"));
+    let mut a = srv.login().await;
+    a.cmd("e ENABLE IMAP4rev2").await;
+    a.cmd("s SELECT INBOX").await;
+    let mut b = srv.login().await;
+    b.cmd("s SELECT INBOX").await;
+    assert_eq!(
+        a.cmd("x STORE 1 +FLAGS (\\Flagged)").await,
+        vec!["* 1 FETCH (FLAGS (\\Flagged))", "x OK STORE completed"]
+    );
+    assert_eq!(a.cmd("n NOOP").await, vec!["n OK NOOP completed"]);
+    b.cmd("y STORE 2 +FLAGS.SILENT (\\Seen)").await;
+    assert_eq!(
+        a.cmd("z UID FETCH 1 (FLAGS)").await,
+        vec![
+            "* 2 FETCH (UID 2 FLAGS (\\Seen))",
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged))",
+            "z OK UID FETCH completed"
+        ]
+    );
+    assert_eq!(
+        a.cmd("w STORE 1 -FLAGS (\\Flagged)").await,
+        vec!["* 1 FETCH (FLAGS ())", "w OK STORE completed"]
+    );
+    assert_eq!(a.cmd("n NOOP").await, vec!["n OK NOOP completed"]);
+    srv.stop().await;
+}

@@ -53,6 +53,10 @@ struct Inner {
     blobs: blob::BlobDir,
     notifier: notify::Notifier,
     parsed_cache: parsed_cache::ParsedCache,
+    /// \Recent claims not yet known to be committed, per (mailbox id,
+    /// UIDVALIDITY): the first UID left unclaimed (see
+    /// `Store::claim_recent_range`).
+    recent_claims: Mutex<std::collections::HashMap<(i64, i64), i64>>,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,6 +105,7 @@ impl Store {
                 blobs,
                 notifier,
                 parsed_cache: Default::default(),
+                recent_claims: Default::default(),
             }),
         })
     }
@@ -112,6 +117,16 @@ impl Store {
         F: FnOnce(&Connection, &mut TxEffects) -> Result<T> + Send + 'static,
     {
         self.inner.writer.write(f)
+    }
+
+    /// [`Store::write`] for async code: returns once the mutation is
+    /// durable, without holding a thread while it waits.
+    pub fn write_async<T, F>(&self, f: F) -> impl std::future::Future<Output = Result<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut TxEffects) -> Result<T> + Send + 'static,
+    {
+        self.inner.writer.write_async(f)
     }
 
     /// Runs a read on a pooled read-only connection.
@@ -154,11 +169,8 @@ impl Store {
     /// The account's highest MODSEQ as committed (also sees other processes).
     pub fn account_modseq(&self, account_id: i64) -> Result<u64> {
         self.read(move |c| {
-            Ok(
-                c.query_row("SELECT highest_modseq FROM accounts WHERE id = ?1", [account_id], |r| {
-                    r.get::<_, i64>(0)
-                })? as u64,
-            )
+            Ok(c.prepare_cached("SELECT highest_modseq FROM accounts WHERE id = ?1")?
+                .query_row([account_id], |r| r.get::<_, i64>(0))? as u64)
         })
     }
 

@@ -112,22 +112,18 @@ pub(crate) fn row_mailbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<Mailbox> {
 }
 
 pub(crate) fn get_mailbox(c: &Connection, account: i64, name: &str) -> Result<Option<Mailbox>> {
-    Ok(c.query_row(
-        &format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = ?1 AND name = ?2"),
-        params![account, name],
-        row_mailbox,
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {MAILBOX_COLS} FROM mailboxes WHERE account_id = ?1 AND name = ?2"
+    ))?
+    .query_row(params![account, name], row_mailbox)
     .optional()?)
 }
 
 pub(crate) fn mailbox_by_id(c: &Connection, id: i64) -> Result<Mailbox> {
-    c.query_row(
-        &format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = ?1"),
-        [id],
-        row_mailbox,
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("mailbox {id}")))
+    c.prepare_cached(&format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = ?1"))?
+        .query_row([id], row_mailbox)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("mailbox {id}")))
 }
 
 /// Creates the missing superiors of `name` (RFC 9051 §6.3.4 SHOULD).
@@ -288,6 +284,16 @@ impl Store {
                 tx.query_row("SELECT recent_uid FROM mailboxes WHERE id = ?1", [mailbox_id], |r| {
                     r.get(0)
                 })?;
+            // Claims not committed yet count as claimed.
+            let claimed = self
+                .inner
+                .recent_claims
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&(mailbox_id, mb.uidvalidity as i64))
+                .copied()
+                .unwrap_or(0);
+            let recent_uid = recent_uid.max(claimed);
             let (messages, unseen, deleted, recent, size) = tx.query_row(
                 "SELECT COUNT(*), COALESCE(SUM((flags & 1) = 0), 0), COALESCE(SUM((flags & 8) != 0), 0),
                         COALESCE(SUM(uid >= ?2), 0), COALESCE(SUM(size), 0)
@@ -317,44 +323,56 @@ impl Store {
     }
 
     /// Takes the \Recent messages of a mailbox for one session: UIDs in
-    /// `from..to` are recent for the caller only (RFC 3501 §2.3.2). Both ends
-    /// come from one transaction, so two sessions never claim the same UID.
+    /// `from..to` are recent for the caller only (RFC 3501 §2.3.2). Claims
+    /// are decided under one in-process lock, so two sessions never claim
+    /// the same UID, and persisted by a write that is not waited for: the
+    /// claim is session state, not something a client is told is durable,
+    /// and waiting for a group commit here delayed every session's first
+    /// command after new mail. Should the process die before that write
+    /// commits, the messages are recent once more for the next session,
+    /// which RFC 3501 §2.3.2 prefers to losing them.
     pub fn claim_recent_range(&self, mailbox_id: i64) -> Result<(u32, u32)> {
-        // Usually there is nothing new to claim: answer that from a reader
-        // rather than queueing a write (and an fsync) behind other sessions.
-        let (recent, next): (i64, i64) = self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
-                [mailbox_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?)
-        })?;
-        if recent >= next {
+        let (recent, next, uidvalidity) = self.recent_row(mailbox_id)?;
+        let mut claims = self.inner.recent_claims.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (mailbox_id, uidvalidity);
+        let from = match claims.get(&key) {
+            // Already persisted: the entry has no more to say.
+            Some(&c) if c <= recent => {
+                claims.remove(&key);
+                recent
+            }
+            Some(&c) => c,
+            None => recent,
+        };
+        if from >= next {
             return Ok((next as u32, next as u32));
         }
-        self.write(move |c, _| {
-            let (recent, next): (i64, i64) = c.query_row(
-                "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?1",
-                [mailbox_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            c.execute(
-                "UPDATE mailboxes SET recent_uid = ?1 WHERE id = ?2",
-                params![next, mailbox_id],
-            )?;
-            Ok((recent as u32, next as u32))
+        claims.insert(key, next);
+        drop(claims);
+        self.inner.writer.submit(move |c, _| {
+            c.prepare_cached("UPDATE mailboxes SET recent_uid = MAX(recent_uid, ?1) WHERE id = ?2")?
+                .execute(params![next, mailbox_id])?;
+            Ok(())
+        })?;
+        Ok((from as u32, next as u32))
+    }
+
+    /// (recent_uid, uidnext, uidvalidity) as committed.
+    fn recent_row(&self, mailbox_id: i64) -> Result<(i64, i64, i64)> {
+        self.read(move |c| {
+            c.prepare_cached("SELECT recent_uid, uidnext, uidvalidity FROM mailboxes WHERE id = ?1")?
+                .query_row([mailbox_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox_id}")))
         })
     }
 
     /// The first UID not yet claimed as \Recent by any session (EXAMINE
     /// shows these as recent without claiming them).
     pub fn recent_uid(&self, mailbox_id: i64) -> Result<u32> {
-        self.read(move |c| {
-            Ok(
-                c.query_row("SELECT recent_uid FROM mailboxes WHERE id = ?1", [mailbox_id], |r| {
-                    r.get::<_, i64>(0)
-                })? as u32,
-            )
-        })
+        let (recent, _, uidvalidity) = self.recent_row(mailbox_id)?;
+        let claims = self.inner.recent_claims.lock().unwrap_or_else(|e| e.into_inner());
+        let claimed = claims.get(&(mailbox_id, uidvalidity)).copied().unwrap_or(0);
+        Ok(recent.max(claimed) as u32)
     }
 }

@@ -214,11 +214,11 @@ pub struct NewMessage<'a> {
 }
 
 fn bump_modseq(c: &Connection, fx: &mut TxEffects, account: i64) -> Result<u64> {
-    let m: i64 = c.query_row(
-        "UPDATE accounts SET highest_modseq = highest_modseq + 1 WHERE id = ?1 RETURNING highest_modseq",
-        [account],
-        |r| r.get(0),
-    )?;
+    let m: i64 = c
+        .prepare_cached(
+            "UPDATE accounts SET highest_modseq = highest_modseq + 1 WHERE id = ?1 RETURNING highest_modseq",
+        )?
+        .query_row([account], |r| r.get(0))?;
     fx.notify.push((account, m as u64));
     Ok(m as u64)
 }
@@ -261,11 +261,9 @@ pub(crate) fn blob_unref(c: &Connection, fx: &mut TxEffects, blob_id: i64) -> Re
 }
 
 fn check_quota(c: &Connection, account: i64, extra: u64) -> Result<()> {
-    let (quota, used): (Option<i64>, i64) = c.query_row(
-        "SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?1",
-        [account],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (quota, used): (Option<i64>, i64) = c
+        .prepare_cached("SELECT quota_bytes, used_bytes FROM accounts WHERE id = ?1")?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if let Some(q) = quota
         && used as u64 + extra > q as u64
     {
@@ -424,6 +422,79 @@ pub(crate) fn delete_mailbox_messages(c: &Connection, fx: &mut TxEffects, mailbo
     Ok(())
 }
 
+fn store_flags_job(
+    mailbox_id: i64,
+    uids: Vec<u32>,
+    op: FlagOp,
+    change: Flags,
+    unchanged_since: Option<u64>,
+) -> impl FnOnce(&Connection, &mut TxEffects) -> Result<FlagsUpdate> + Send + 'static {
+    move |c, fx| {
+        let mb = mailbox_by_id(c, mailbox_id)?;
+        let metas = metas_for(c, mailbox_id, &uids)?;
+        let mut result = FlagsUpdate::default();
+        let mut modseq = None;
+        for mut m in metas {
+            if unchanged_since.is_some_and(|u| m.modseq > u) {
+                result.modified.push(m.uid);
+                continue;
+            }
+            let new = m.flags.apply(op, &change);
+            if new.same(&m.flags) {
+                continue;
+            }
+            let ms = match modseq {
+                Some(ms) => ms,
+                None => {
+                    let ms = bump_modseq(c, fx, mb.account_id)?;
+                    modseq = Some(ms);
+                    ms
+                }
+            };
+            c.prepare_cached(
+                "UPDATE messages SET flags = ?1, keywords = ?2, modseq = ?3 WHERE mailbox_id = ?4 AND uid = ?5",
+            )?
+            .execute(params![
+                new.system as i64,
+                new.keywords_text(),
+                ms as i64,
+                mailbox_id,
+                m.uid
+            ])?;
+            log(c, mb.account_id, ms, mailbox_id, Some(m.uid), KIND_FLAGS)?;
+            m.flags = new;
+            m.modseq = ms;
+            result.updated.push(m);
+        }
+        if let Some(ms) = modseq {
+            set_mailbox_modseq(c, mailbox_id, ms)?;
+        }
+        Ok(result)
+    }
+}
+
+fn expunge_deleted_job(
+    mailbox_id: i64,
+    only: Option<Vec<u32>>,
+) -> impl FnOnce(&Connection, &mut TxEffects) -> Result<Vec<u32>> + Send + 'static {
+    move |c, fx| {
+        let deleted: Vec<u32> = {
+            let mut st =
+                c.prepare_cached("SELECT uid FROM messages WHERE mailbox_id = ?1 AND (flags & 8) != 0 ORDER BY uid")?;
+            st.query_map([mailbox_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let targets: Vec<u32> = match &only {
+            Some(set) => {
+                let set: std::collections::HashSet<u32> = set.iter().copied().collect();
+                deleted.into_iter().filter(|u| set.contains(u)).collect()
+            }
+            None => deleted,
+        };
+        expunge_in_tx(c, fx, mailbox_id, &targets)
+    }
+}
+
 impl Store {
     /// Appends messages to a mailbox atomically (MULTIAPPEND: all or none).
     pub fn append(&self, mailbox_id: i64, messages: Vec<NewMessage<'_>>) -> Result<Appended> {
@@ -514,6 +585,21 @@ impl Store {
         Ok(self.parsed_shared(blob_id)?.as_ref().clone())
     }
 
+    /// The parsed structure if it is in memory: never touches the database,
+    /// so callers may use it without a blocking thread.
+    pub fn parsed_cached(&self, blob_id: i64, hash: &str) -> Option<std::sync::Arc<ParsedMessage>> {
+        self.inner.parsed_cache.get(blob_id, hash)
+    }
+
+    /// [`Store::parsed_shared`] for a message whose blob hash is known (as
+    /// in [`MessageMeta`]): a cache hit costs no database read at all.
+    pub fn parsed_for(&self, blob_id: i64, hash: &str) -> Result<std::sync::Arc<ParsedMessage>> {
+        match self.inner.parsed_cache.get(blob_id, hash) {
+            Some(p) => Ok(p),
+            None => self.parsed_shared(blob_id),
+        }
+    }
+
     /// The structure parsed at delivery, shared: served from a cache after
     /// the first read, so FETCH ENVELOPE/BODYSTRUCTURE and SEARCH do not
     /// decode it again.
@@ -556,50 +642,25 @@ impl Store {
         flags: &Flags,
         unchanged_since: Option<u64>,
     ) -> Result<FlagsUpdate> {
-        let uids = uids.to_vec();
-        let change = flags.clone();
-        self.write(move |c, fx| {
-            let mb = mailbox_by_id(c, mailbox_id)?;
-            let metas = metas_for(c, mailbox_id, &uids)?;
-            let mut result = FlagsUpdate::default();
-            let mut modseq = None;
-            for mut m in metas {
-                if unchanged_since.is_some_and(|u| m.modseq > u) {
-                    result.modified.push(m.uid);
-                    continue;
-                }
-                let new = m.flags.apply(op, &change);
-                if new.same(&m.flags) {
-                    continue;
-                }
-                let ms = match modseq {
-                    Some(ms) => ms,
-                    None => {
-                        let ms = bump_modseq(c, fx, mb.account_id)?;
-                        modseq = Some(ms);
-                        ms
-                    }
-                };
-                c.prepare_cached(
-                    "UPDATE messages SET flags = ?1, keywords = ?2, modseq = ?3 WHERE mailbox_id = ?4 AND uid = ?5",
-                )?
-                .execute(params![
-                    new.system as i64,
-                    new.keywords_text(),
-                    ms as i64,
-                    mailbox_id,
-                    m.uid
-                ])?;
-                log(c, mb.account_id, ms, mailbox_id, Some(m.uid), KIND_FLAGS)?;
-                m.flags = new;
-                m.modseq = ms;
-                result.updated.push(m);
-            }
-            if let Some(ms) = modseq {
-                set_mailbox_modseq(c, mailbox_id, ms)?;
-            }
-            Ok(result)
-        })
+        self.write(store_flags_job(
+            mailbox_id,
+            uids.to_vec(),
+            op,
+            flags.clone(),
+            unchanged_since,
+        ))
+    }
+
+    /// [`Store::store_flags`] for async code (see [`Store::write_async`]).
+    pub fn store_flags_async(
+        &self,
+        mailbox_id: i64,
+        uids: Vec<u32>,
+        op: FlagOp,
+        flags: Flags,
+        unchanged_since: Option<u64>,
+    ) -> impl std::future::Future<Output = Result<FlagsUpdate>> + Send + 'static {
+        self.write_async(store_flags_job(mailbox_id, uids, op, flags, unchanged_since))
     }
 
     pub fn copy(&self, src: i64, uids: &[u32], dst: i64) -> Result<Copied> {
@@ -622,23 +683,16 @@ impl Store {
     /// Removes messages flagged \Deleted, optionally only among `only` (UID
     /// EXPUNGE, RFC 4315). Returns the expunged UIDs in ascending order.
     pub fn expunge_deleted(&self, mailbox_id: i64, only: Option<Vec<u32>>) -> Result<Vec<u32>> {
-        self.write(move |c, fx| {
-            let deleted: Vec<u32> = {
-                let mut st = c.prepare_cached(
-                    "SELECT uid FROM messages WHERE mailbox_id = ?1 AND (flags & 8) != 0 ORDER BY uid",
-                )?;
-                st.query_map([mailbox_id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            let targets: Vec<u32> = match &only {
-                Some(set) => {
-                    let set: std::collections::HashSet<u32> = set.iter().copied().collect();
-                    deleted.into_iter().filter(|u| set.contains(u)).collect()
-                }
-                None => deleted,
-            };
-            expunge_in_tx(c, fx, mailbox_id, &targets)
-        })
+        self.write(expunge_deleted_job(mailbox_id, only))
+    }
+
+    /// [`Store::expunge_deleted`] for async code (see [`Store::write_async`]).
+    pub fn expunge_deleted_async(
+        &self,
+        mailbox_id: i64,
+        only: Option<Vec<u32>>,
+    ) -> impl std::future::Future<Output = Result<Vec<u32>>> + Send + 'static {
+        self.write_async(expunge_deleted_job(mailbox_id, only))
     }
 
     /// What changed in a mailbox after `modseq`: the basis of live updates

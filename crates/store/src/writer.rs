@@ -52,33 +52,87 @@ impl Writer {
         F: FnOnce(&Connection, &mut TxEffects) -> Result<T> + Send + 'static,
     {
         let (reply_tx, reply_rx) = std::sync::mpsc::sync_channel::<Result<T>>(1);
-        let job: Job = Box::new(move |ctx| match ctx.map(|(conn, effects)| f(conn, effects)) {
-            None => (
-                false,
-                Box::new(move |r: std::result::Result<(), String>| {
-                    let _ = reply_tx.send(Err(StoreError::Commit(r.err().unwrap_or_default())));
-                }),
-            ),
-            Some(Ok(v)) => (
-                true,
-                Box::new(move |commit| {
-                    let _ = reply_tx.send(commit.map(|_| v).map_err(StoreError::Commit));
-                }),
-            ),
-            Some(Err(e)) => (
-                false,
-                Box::new(move |_| {
-                    let _ = reply_tx.send(Err(e));
-                }),
-            ),
-        });
+        self.send(job(f, move |r| {
+            let _ = reply_tx.send(r);
+        }))?;
+        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// [`Writer::write`] for async callers: the same job and durability,
+    /// answered on a oneshot channel, so no thread blocks on the reply.
+    pub fn write_async<T, F>(&self, f: F) -> impl std::future::Future<Output = Result<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut TxEffects) -> Result<T> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = tokio::sync::oneshot::channel::<Result<T>>();
+        let sent = self.send(job(f, move |r| {
+            let _ = reply_tx.send(r);
+        }));
+        async move {
+            sent?;
+            reply_rx.await.map_err(|_| StoreError::WriterGone)?
+        }
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
         self.tx
             .as_ref()
             .ok_or(StoreError::WriterGone)?
             .send(job)
-            .map_err(|_| StoreError::WriterGone)?;
-        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+            .map_err(|_| StoreError::WriterGone)
     }
+
+    /// Queues `f` for the writer's next transaction without waiting for
+    /// it: for bookkeeping nobody is told is durable. A failure is logged.
+    pub fn submit<F>(&self, f: F) -> Result<()>
+    where
+        F: FnOnce(&Connection, &mut TxEffects) -> Result<()> + Send + 'static,
+    {
+        let job: Job = Box::new(move |ctx| {
+            let result = ctx.map(|(conn, effects)| f(conn, effects));
+            let ok = matches!(result, Some(Ok(())));
+            let finish: Finish = Box::new(move |commit| {
+                if let Some(Err(e)) = result {
+                    tracing::warn!(error = %e, "store: background write failed");
+                } else if let Err(e) = commit {
+                    tracing::warn!(error = %e, "store: background write not committed");
+                }
+            });
+            (ok, finish)
+        });
+        self.send(job)
+    }
+}
+
+/// Wraps `f` as a job whose outcome, once the group is committed (or not),
+/// goes to `reply`.
+fn job<T, F, R>(f: F, reply: R) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &mut TxEffects) -> Result<T> + Send + 'static,
+    R: FnOnce(Result<T>) + Send + 'static,
+{
+    Box::new(move |ctx| match ctx.map(|(conn, effects)| f(conn, effects)) {
+        None => (
+            false,
+            Box::new(move |r: std::result::Result<(), String>| {
+                reply(Err(StoreError::Commit(r.err().unwrap_or_default())));
+            }),
+        ),
+        Some(Ok(v)) => (
+            true,
+            Box::new(move |commit| {
+                reply(commit.map(|_| v).map_err(StoreError::Commit));
+            }),
+        ),
+        Some(Err(e)) => (
+            false,
+            Box::new(move |_| {
+                reply(Err(e));
+            }),
+        ),
+    })
 }
 
 impl Drop for Writer {
@@ -103,8 +157,15 @@ fn run(conn: Connection, rx: Receiver<Job>, notifier: Notifier, blobs: crate::bl
     }
 }
 
+/// Runs one of the group's fixed statements from the statement cache:
+/// `execute_batch` would parse it again for every job.
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 fn run_group(conn: &Connection, jobs: Vec<Job>, notifier: &Notifier, blobs: &crate::blob::BlobDir) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         let msg = e.to_string();
         for job in jobs {
             // The job never ran; tell its caller why.
@@ -118,14 +179,14 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, notifier: &Notifier, blobs: &cra
     let mut effects = TxEffects::default();
     for job in jobs {
         let mut job_effects = TxEffects::default();
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = exec(conn, "SAVEPOINT job") {
             let (_, finish) = (job)(None);
             finishers.push((false, finish, Some(e.to_string())));
             continue;
         }
         let (ok, finish) = (job)(Some((conn, &mut job_effects)));
         if ok {
-            let _ = conn.execute_batch("RELEASE job");
+            let _ = exec(conn, "RELEASE job");
             effects.notify.extend(job_effects.notify);
             effects.unlink.extend(job_effects.unlink);
         } else {
@@ -133,7 +194,7 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, notifier: &Notifier, blobs: &cra
         }
         finishers.push((ok, finish, None));
     }
-    let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    let commit = exec(conn, "COMMIT").map_err(|e| e.to_string());
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -141,7 +202,8 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, notifier: &Notifier, blobs: &cra
         for hash in effects.unlink {
             // Another job may have stored the same content again since.
             let still: bool = conn
-                .query_row("SELECT 1 FROM blobs WHERE hash = ?1", [&hash], |_| Ok(()))
+                .prepare_cached("SELECT 1 FROM blobs WHERE hash = ?1")
+                .and_then(|mut st| st.query_row([&hash], |_| Ok(())))
                 .is_ok();
             if !still {
                 blobs.remove(&hash);

@@ -525,3 +525,26 @@ fn millions_of_parts_are_not_described() {
     assert!(p.root.parts.is_empty(), "stored as one opaque part");
     assert_eq!(p.root.body_end, raw.len() as u64);
 }
+
+/// \Recent claims are decided in memory and persisted without waiting:
+/// status and EXAMINE count them at once, and they survive a reopen.
+#[test]
+fn recent_claims_count_at_once_and_persist() {
+    let (dir, s) = store();
+    let a = with_user(&s, "rc@example.test");
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    for i in 0..2 {
+        append_one(&s, inbox.id, &message(&format!("m{i}"), "x"), Flags::default());
+    }
+    assert_eq!(s.recent_uid(inbox.id).unwrap(), 1);
+    assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (1, 3));
+    assert_eq!(s.recent_uid(inbox.id).unwrap(), 3);
+    assert_eq!(s.mailbox_status(inbox.id).unwrap().recent, 0);
+    append_one(&s, inbox.id, &message("m2", "x"), Flags::default());
+    assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (3, 4));
+    assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (4, 4));
+    drop(s);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.recent_uid(inbox.id).unwrap(), 4);
+    assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (4, 4));
+}

@@ -3,7 +3,7 @@
 //! commits all messages of one command in one transaction.
 use std::io::Write;
 
-use mailroom_store::{BlobWriter, Flags, NewMessage, PreparedBlob, StoreError};
+use mailroom_store::{BlobWriter, Flags, INLINE_MAX, NewMessage, PreparedBlob, StoreError};
 
 use super::reply::{Reply, store_error};
 use super::{Session, blocking};
@@ -14,14 +14,44 @@ use crate::sequence::SequenceSet;
 /// Most messages in one MULTIAPPEND (each holds a temporary file).
 const MAX_MULTIAPPEND: usize = 1000;
 
+/// Where a message literal goes while it arrives.
+enum Sink {
+    /// Small messages stay in memory: they are stored inside the database,
+    /// so a temporary file would only be written, read back and deleted.
+    Memory(Vec<u8>),
+    File(Box<BlobWriter>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Memory(v) => v.write(buf),
+            Sink::File(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Memory(_) => Ok(()),
+            Sink::File(w) => w.flush(),
+        }
+    }
+}
+
+/// A received message: prepared as a blob, or small bytes prepared with
+/// the commit (one blocking hop fewer).
+enum Received {
+    Prepared(PreparedBlob),
+    Bytes(Vec<u8>),
+}
+
 /// An APPEND command being received.
 pub(crate) struct Appending {
     mailbox_id: i64,
-    current: Option<(BlobWriter, Flags, (i64, i32))>,
+    current: Option<(Sink, Flags, (i64, i32))>,
     /// For a text literal: whether the last octet written was CR (see
     /// `write_crlf`); None for literal8, which is stored as sent.
     crlf: Option<bool>,
-    done: Vec<(PreparedBlob, Flags, (i64, i32))>,
+    done: Vec<(Received, Flags, (i64, i32))>,
     /// A write failed: the command ends with this once all data is in.
     failed: Option<StoreError>,
 }
@@ -77,11 +107,22 @@ impl Session {
                 Err(e) => return refuse(store_error(&e)),
             }
         }
+        if self.appending.is_none() {
+            return refuse(Reply::bad("APPEND state lost"));
+        }
+        let sink = if size <= INLINE_MAX {
+            // Bounded by INLINE_MAX, itself well under any literal limit.
+            Ok(Sink::Memory(Vec::with_capacity(size as usize)))
+        } else {
+            let store = self.ctx.store.clone();
+            blocking(move || store.blob_writer())
+                .await
+                .map(|w| Sink::File(Box::new(w)))
+        };
         let Some(app) = self.appending.as_mut() else {
             return refuse(Reply::bad("APPEND state lost"));
         };
-        let store = self.ctx.store.clone();
-        match blocking(move || store.blob_writer()).await {
+        match sink {
             Ok(w) => {
                 let date = start
                     .date
@@ -127,7 +168,11 @@ impl Session {
         if app.failed.is_some() {
             return;
         }
-        match blocking(move || w.finish()).await {
+        let finished = match w {
+            Sink::Memory(bytes) => Ok(Received::Bytes(bytes)),
+            Sink::File(w) => blocking(move || (*w).finish()).await.map(Received::Prepared),
+        };
+        match finished {
             Ok(blob) => {
                 if let Some(app) = self.appending.as_mut() {
                     app.done.push((blob, flags, date));
@@ -152,8 +197,15 @@ impl Session {
         let store = self.store();
         let mailbox = app.mailbox_id;
         let result = blocking(move || {
-            let msgs: Vec<NewMessage<'_>> = app
-                .done
+            let mut blobs = Vec::with_capacity(app.done.len());
+            for (received, flags, date) in app.done {
+                let blob = match received {
+                    Received::Prepared(b) => b,
+                    Received::Bytes(bytes) => store.prepare_blob(&bytes)?,
+                };
+                blobs.push((blob, flags, date));
+            }
+            let msgs: Vec<NewMessage<'_>> = blobs
                 .iter()
                 .map(|(blob, flags, (date, tz))| NewMessage {
                     blob,

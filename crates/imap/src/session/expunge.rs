@@ -1,6 +1,6 @@
 //! EXPUNGE, UID EXPUNGE (RFC 4315) and CLOSE.
+use super::Session;
 use super::reply::{Reply, store_error};
-use super::{Session, blocking};
 use crate::sequence::SequenceSet;
 
 impl Session {
@@ -20,7 +20,7 @@ impl Session {
         };
         let store = self.store();
         let mailbox = view.mailbox.id;
-        match blocking(move || store.expunge_deleted(mailbox, only)).await {
+        match store.expunge_deleted_async(mailbox, only).await {
             Ok(gone) => {
                 if let Some(v) = self.selected.as_mut() {
                     // The refresh after the command announces them.
@@ -41,7 +41,7 @@ impl Session {
         if !view.read_only {
             let store = self.store();
             let mailbox = view.mailbox.id;
-            if let Err(e) = blocking(move || store.expunge_deleted(mailbox, None)).await {
+            if let Err(e) = store.expunge_deleted_async(mailbox, None).await {
                 return store_error(&e);
             }
         }

@@ -6,6 +6,7 @@
 //! the stored parse gets wrong for IMAP (see `raw_fixups`).
 use std::io::{Read as _, Seek, SeekFrom};
 use std::ops::Range;
+use std::sync::Arc;
 
 use mailroom_store::parse::Part;
 use mailroom_store::{FlagOp, Flags, ParsedMessage, SEEN, Store, StoreError};
@@ -13,7 +14,7 @@ use mailroom_store::{FlagOp, Flags, ParsedMessage, SEEN, Store, StoreError};
 use super::io::Io;
 use super::reply::{Reply, store_error};
 use super::view::Entry;
-use super::{Session, blocking};
+use super::{Session, blocking, fixup_cache};
 use crate::command::{FetchCommand, FetchItem, Partial, Section, SectionKind};
 use crate::encode::section::{self, SectionLocation};
 use crate::encode::transfer;
@@ -74,6 +75,51 @@ struct Job {
 /// being re-read (see `raw_fixups`): real headers are a few KiB.
 const MAX_RAW_HEADER: u64 = 256 * 1024;
 
+/// Whether `render` would find everything it needs for `jobs` in memory:
+/// items from the view plus structures already parsed (and corrected) in
+/// the caches. Then it runs without a blocking thread.
+fn all_cached(store: &Store, jobs: &[Job], items: &[FetchItem], rev2: bool) -> bool {
+    let structure_only = items.iter().all(|i| {
+        matches!(
+            i,
+            FetchItem::Uid
+                | FetchItem::Flags
+                | FetchItem::InternalDate
+                | FetchItem::Rfc822Size
+                | FetchItem::ModSeq
+                | FetchItem::Envelope
+                | FetchItem::Body
+                | FetchItem::BodyStructure
+        )
+    });
+    if !structure_only {
+        return false;
+    }
+    if view_only(items) {
+        return true;
+    }
+    let fixups = needs_raw_fixups(items);
+    let raw_params = !rev2 && needs_structure(items);
+    jobs.iter().all(|j| {
+        let m = &j.entry.meta;
+        if fixups {
+            fixup_cache::get(&m.blob_hash, raw_params).is_some()
+        } else {
+            store.parsed_cached(m.blob_id, &m.blob_hash).is_some()
+        }
+    })
+}
+
+/// Items rendered from the view alone, without the store.
+fn view_only(items: &[FetchItem]) -> bool {
+    items.iter().all(|i| {
+        matches!(
+            i,
+            FetchItem::Uid | FetchItem::Flags | FetchItem::InternalDate | FetchItem::Rfc822Size | FetchItem::ModSeq
+        )
+    })
+}
+
 fn needs_structure(items: &[FetchItem]) -> bool {
     items
         .iter()
@@ -99,9 +145,10 @@ fn needs_raw_fixups(items: &[FetchItem]) -> bool {
 fn raw_fixups(
     store: &Store,
     hash: &str,
-    mut msg: ParsedMessage,
+    parsed: &ParsedMessage,
     raw_params: bool,
 ) -> Result<ParsedMessage, StoreError> {
+    let mut msg = parsed.clone();
     // One open per message however many parts it has.
     let mut file = store.open_blob(hash)?;
     let mut read = |offset: u64, len: u64| -> Result<Vec<u8>, StoreError> {
@@ -167,6 +214,21 @@ fn raw_fixups(
     Ok(msg)
 }
 
+/// `raw_fixups`, served from the cache of corrected parses.
+fn fixed(
+    store: &Store,
+    hash: &str,
+    parsed: &ParsedMessage,
+    raw_params: bool,
+) -> Result<Arc<ParsedMessage>, StoreError> {
+    if let Some(p) = fixup_cache::get(hash, raw_params) {
+        return Ok(p);
+    }
+    let p = Arc::new(raw_fixups(store, hash, parsed, raw_params)?);
+    fixup_cache::put(hash, raw_params, p.clone());
+    Ok(p)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn render(
     store: &Store,
@@ -185,13 +247,19 @@ fn render(
     for job in jobs {
         let m = &job.entry.meta;
         let parsed = if parse {
-            match store.parsed(m.blob_id).and_then(|p| {
-                if needs_raw_fixups(items) {
-                    raw_fixups(store, &m.blob_hash, p, !rev2 && needs_structure(items))
-                } else {
-                    Ok(p)
+            let got = if needs_raw_fixups(items) {
+                // The corrected parse first: a hit needs no store at all.
+                let raw_params = !rev2 && needs_structure(items);
+                match fixup_cache::get(&m.blob_hash, raw_params) {
+                    Some(p) => Ok(p),
+                    None => store
+                        .parsed_for(m.blob_id, &m.blob_hash)
+                        .and_then(|p| fixed(store, &m.blob_hash, &p, raw_params)),
                 }
-            }) {
+            } else {
+                store.parsed_for(m.blob_id, &m.blob_hash)
+            };
+            match got {
                 Ok(p) => Some(p),
                 // Expunged and swept meanwhile: reported like other gone data.
                 Err(StoreError::NotFound(_)) => {
@@ -249,7 +317,7 @@ fn render(
                     }
                     FetchItem::BodySection { section, partial, .. } => {
                         let name = section_item_name(section, partial.map(|p| p.offset));
-                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, *partial)?;
+                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), section, *partial)?;
                         match data {
                             Some(d) => f.section_data(&name, &d, false),
                             None => f.section_nil(&name),
@@ -266,7 +334,7 @@ fn render(
                             SectionKind::Text
                         };
                         let section = Section { part: Vec::new(), kind };
-                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), &section, None)?
+                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), &section, None)?
                             .unwrap_or_default();
                         let name = if matches!(item, FetchItem::Rfc822Header) {
                             "RFC822.HEADER"
@@ -277,7 +345,7 @@ fn render(
                     }
                     FetchItem::Binary { part, partial, .. } => {
                         let name = binary_item_name(part, partial.map(|p| p.offset));
-                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), part)? {
+                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), part)? {
                             BinaryData::Data(d) => {
                                 let d = apply_partial(d, *partial);
                                 let has_nul = d.contains(&0);
@@ -289,7 +357,7 @@ fn render(
                     }
                     FetchItem::BinarySection { section, partial, .. } => {
                         let name = binary_section_item_name(section, partial.map(|p| p.offset));
-                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, *partial)?;
+                        let data = section_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), section, *partial)?;
                         match data {
                             Some(d) => {
                                 let has_nul = d.contains(&0);
@@ -299,13 +367,13 @@ fn render(
                         }
                     }
                     FetchItem::BinarySectionSize { section } => {
-                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), section, None)?;
+                        let d = section_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), section, None)?;
                         let size = d.map_or(0, |d| d.len() as u64);
                         f.item(&format!("BINARY.SIZE[{section}]"))
                             .extend_from_slice(size.to_string().as_bytes());
                     }
                     FetchItem::BinarySize { part } => {
-                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_ref(), part)? {
+                        match binary_bytes(store, m.size, &m.blob_hash, parsed.as_deref(), part)? {
                             BinaryData::Data(d) => f.binary_size(part, d.len() as u64),
                             BinaryData::Missing => f.binary_size(part, 0),
                             BinaryData::UnknownCte => r.unknown_cte = true,
@@ -430,12 +498,16 @@ impl Session {
             if !unseen.is_empty() {
                 let store = self.store();
                 let mailbox = view.mailbox.id;
-                let target = unseen.clone();
-                match blocking(move || store.store_flags(mailbox, &target, FlagOp::Add, &Flags::new(SEEN), None)).await
+                match store
+                    .store_flags_async(mailbox, unseen.clone(), FlagOp::Add, Flags::new(SEEN), None)
+                    .await
                 {
                     Ok(u) => {
                         if let Some(v) = self.selected.as_mut() {
                             v.apply_own_flags(&u.updated);
+                        }
+                        if let Some(m) = u.updated.first() {
+                            self.own_change(m.modseq);
                         }
                         seen_set = unseen;
                     }
@@ -459,13 +531,26 @@ impl Session {
         let mut unknown_cte = false;
         let items = std::sync::Arc::new(items);
         let seen_set = std::sync::Arc::new(seen_set);
+        // Flags, UIDs, sizes and dates are all in the view: rendered here,
+        // without a store round trip or a blocking thread.
+        let inline = all_cached(&self.store(), &jobs, &items, rev2);
         let mut jobs = jobs.into_iter().peekable();
+        let mut first = true;
         while jobs.peek().is_some() {
             let batch: Vec<Job> = jobs.by_ref().take(BATCH).collect();
             let store = self.store();
             let items = items.clone();
             let seen = seen_set.clone();
-            let rendered = blocking(move || render(&store, &batch, &items, add_uid, rev2, &seen)).await;
+            let rendered = if inline {
+                // Let other sessions run between batches of a big FETCH.
+                if !first {
+                    tokio::task::yield_now().await;
+                }
+                first = false;
+                render(&store, &batch, &items, add_uid, rev2, &seen)
+            } else {
+                blocking(move || render(&store, &batch, &items, add_uid, rev2, &seen)).await
+            };
             match rendered {
                 Ok(r) => {
                     self.out.extend_from_slice(&r.out);

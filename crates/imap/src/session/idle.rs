@@ -27,6 +27,7 @@ impl Session {
         // RFC 9051 §5.4: the autologout timer restarts with each command;
         // IDLE clients re-issue IDLE well within 30 minutes.
         let deadline = tokio::time::Instant::now() + self.timeout();
+        self.sync_due = true;
         if self.selected.is_some()
             && let Err(e) = self.refresh(true).await
         {
@@ -62,6 +63,9 @@ impl Session {
                 }
                 () = tokio::time::sleep(poll) => {}
             }
+            // Woken or polling: read the store (other processes do not
+            // signal).
+            self.sync_due = true;
             if self.selected.is_some()
                 && let Err(e) = self.refresh(true).await
             {

@@ -18,6 +18,11 @@ impl Session {
         let store = self.store();
         let account = self.account_id();
         let rev2 = self.rev2;
+        // Subscribed and marked seen before the mailbox is read, so that
+        // every later commit flags it (see `refresh`).
+        let mut changes = store.watch_changes(account);
+        let seen_modseq = *changes.borrow_and_update();
+        let started = std::time::Instant::now();
         let loaded = blocking(move || {
             let Some(mb) = store.mailbox_get(account, &name)? else {
                 return Ok(None);
@@ -66,6 +71,9 @@ impl Session {
             self.out.extend_from_slice(&line);
         }
         self.selected = Some(view);
+        self.changes = Some(changes);
+        self.seen_modseq = seen_modseq;
+        self.synced_at = Some(started);
         let name = if read_only { "EXAMINE" } else { "SELECT" };
         if read_only {
             Reply::ok(format!("{name} completed")).code("READ-ONLY")

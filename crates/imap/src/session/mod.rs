@@ -8,6 +8,7 @@ pub mod config;
 mod copy_move;
 mod expunge;
 mod fetch;
+mod fixup_cache;
 mod idle;
 mod io;
 mod list;
@@ -66,6 +67,15 @@ pub(crate) struct Session {
     pub(crate) tls: bool,
     pub(crate) user: Option<AuthedUser>,
     pub(crate) selected: Option<View>,
+    /// The account's in-process change signal, marked seen just before the
+    /// last store read of the selected mailbox (see `refresh`).
+    pub(crate) changes: Option<tokio::sync::watch::Receiver<u64>>,
+    /// The account MODSEQ the channel showed when it was last marked seen.
+    pub(crate) seen_modseq: u64,
+    /// When the selected mailbox was last read from the store.
+    pub(crate) synced_at: Option<std::time::Instant>,
+    /// The next refresh must read the store (NOOP, IDLE polling).
+    pub(crate) sync_due: bool,
     /// `ENABLE IMAP4rev2` was accepted: rev2 semantics, UTF-8 names.
     pub(crate) rev2: bool,
     /// Untagged responses waiting to be sent.
@@ -85,6 +95,10 @@ impl Session {
             tls,
             user: None,
             selected: None,
+            changes: None,
+            seen_modseq: 0,
+            synced_at: None,
+            sync_due: false,
             rev2: false,
             out: Vec::new(),
             bad_in_row: 0,
@@ -296,6 +310,37 @@ impl Session {
     /// (RFC 9051 §7.5.1), which would otherwise shift sequence numbers
     /// under the client's feet.
     pub(crate) async fn refresh(&mut self, allow_expunge: bool) -> Result<(), StoreError> {
+        if self.selected.is_none() {
+            return Ok(());
+        }
+        // Every commit of this process is announced on the account's watch
+        // channel after it is durable, so when the channel has nothing new
+        // since our last read, the store has nothing new for us either and
+        // the read (a blocking hop and three queries) is skipped. Other
+        // processes (the CLI) do not signal: their changes are picked up
+        // by the read that NOOP forces, or once `idle_poll_secs` have
+        // passed since the last read, as IDLE polls.
+        let poll = Duration::from_secs(self.cfg.idle_poll_secs.max(1));
+        let current = !std::mem::take(&mut self.sync_due)
+            && self.synced_at.is_some_and(|t| t.elapsed() < poll)
+            && self
+                .changes
+                .as_ref()
+                .is_some_and(|w| matches!(w.has_changed(), Ok(false)));
+        if current {
+            // Only expunges deferred by an earlier command may be due.
+            if allow_expunge && let Some(view) = self.selected.as_mut() {
+                let updates = view.flush_expunges();
+                self.write_updates(updates);
+            }
+            return Ok(());
+        }
+        // Marked seen before reading: a commit announced from now on is
+        // either in this read or flags the channel again.
+        if let Some(w) = self.changes.as_mut() {
+            self.seen_modseq = *w.borrow_and_update();
+        }
+        let started = std::time::Instant::now();
         let Some(view) = self.selected.as_ref() else {
             return Ok(());
         };
@@ -325,14 +370,34 @@ impl Session {
                 self.closing = true;
                 return Ok(());
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Nothing was read: the next refresh must try again.
+                self.sync_due = true;
+                return Err(e);
+            }
         };
         let Some(view) = self.selected.as_mut() else {
             return Ok(());
         };
         let updates = view.apply(changes, claimed, allow_expunge);
+        self.synced_at = Some(started);
         self.write_updates(updates);
         Ok(())
+    }
+
+    /// This session's own flag change committed as account MODSEQ
+    /// `modseq`, already applied to the view. If it is the only change
+    /// since the channel was last marked seen (the MODSEQ moved by exactly
+    /// one, to ours), there is nothing else to read: mark it seen so the
+    /// refresh after the command does not go to the store.
+    pub(crate) fn own_change(&mut self, modseq: u64) {
+        if let Some(w) = self.changes.as_mut()
+            && self.seen_modseq + 1 == modseq
+            && *w.borrow() == modseq
+        {
+            w.borrow_and_update();
+            self.seen_modseq = modseq;
+        }
     }
 
     pub(crate) fn write_updates(&mut self, updates: Vec<Update>) {
@@ -378,6 +443,9 @@ impl Session {
 
     /// NOOP and CHECK: the refresh after every command does the work.
     async fn cmd_noop(&mut self) -> Reply {
+        // The client polls: read the store even if nothing signalled, so
+        // changes by other processes show at once.
+        self.sync_due = true;
         Reply::ok("")
     }
 }

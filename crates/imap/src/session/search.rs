@@ -22,6 +22,56 @@ pub struct Snapshot {
     pub now: i64,
 }
 
+/// Mailboxes up to this many messages are searched without a blocking
+/// thread when everything the search reads is in memory (see `inline`).
+const INLINE_MAX_MESSAGES: usize = 2000;
+
+/// What evaluating a key reads beyond the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Needs {
+    View,
+    /// The structure parsed at delivery.
+    Parse,
+    /// The stored message itself.
+    Blob,
+}
+
+fn needs(key: &SearchKey) -> Needs {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => keys.iter().map(needs).max().unwrap_or(Needs::View),
+        K::Not(k) => needs(k),
+        K::Or(a, b) => needs(a).max(needs(b)),
+        K::Header(..) | K::Body(_) | K::Text(_) => Needs::Blob,
+        K::From(_)
+        | K::To(_)
+        | K::Cc(_)
+        | K::Bcc(_)
+        | K::Subject(_)
+        | K::SentBefore(_)
+        | K::SentOn(_)
+        | K::SentSince(_) => Needs::Parse,
+        _ => Needs::View,
+    }
+}
+
+/// Whether [`run`] would find all it reads in memory (the view and the
+/// parse cache), so it can run on the session's task: a small mailbox and
+/// no key that reads the stored messages.
+fn inline(store: &Store, snap: &Snapshot, key: &SearchKey) -> bool {
+    if snap.entries.len() > INLINE_MAX_MESSAGES {
+        return false;
+    }
+    match needs(key) {
+        Needs::View => true,
+        Needs::Parse => snap
+            .entries
+            .iter()
+            .all(|e| store.parsed_cached(e.meta.blob_id, &e.meta.blob_hash).is_some()),
+        Needs::Blob => false,
+    }
+}
+
 /// One match: sequence number and UID.
 pub type Hit = (u32, u32);
 
@@ -61,7 +111,7 @@ struct Msg<'a> {
     max_seq: u32,
     max_uid: u32,
     snap: &'a Snapshot,
-    parsed: Option<ParsedMessage>,
+    parsed: Option<std::sync::Arc<ParsedMessage>>,
     /// The raw header block.
     header: Option<Vec<u8>>,
     /// Lower-cased decoded (header text, body text).
@@ -83,9 +133,12 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 impl Msg<'_> {
     fn parsed(&mut self) -> Result<&ParsedMessage, StoreError> {
         if self.parsed.is_none() {
-            self.parsed = Some(self.store.parsed(self.entry.meta.blob_id)?);
+            let m = &self.entry.meta;
+            self.parsed = Some(self.store.parsed_for(m.blob_id, &m.blob_hash)?);
         }
-        self.parsed.as_ref().ok_or_else(|| StoreError::Corrupt("parsed".into()))
+        self.parsed
+            .as_deref()
+            .ok_or_else(|| StoreError::Corrupt("parsed".into()))
     }
 
     fn header(&mut self) -> Result<&[u8], StoreError> {
@@ -414,7 +467,11 @@ impl Session {
         };
         let store = self.store();
         let key = cmd.criteria.clone();
-        let result = blocking(move || run(&store, &snap, &key)).await;
+        let result = if inline(&store, &snap, &key) {
+            run(&store, &snap, &key)
+        } else {
+            blocking(move || run(&store, &snap, &key)).await
+        };
         let returns = cmd.return_opts.as_ref().map(|o| Returns::from_opts(o));
         let hits = match result {
             Ok(h) => h,

@@ -2,7 +2,7 @@
 use mailroom_store::{FlagOp, Flags};
 
 use super::reply::{Reply, store_error};
-use super::{Session, blocking, out};
+use super::{Session, out};
 use crate::command::{StoreCommand, StoreOp};
 
 impl Session {
@@ -33,8 +33,8 @@ impl Session {
         let flags = Flags::from_names(&cmd.flags);
         let store = self.store();
         let mailbox = view.mailbox.id;
-        let target = uids.clone();
-        let updated = match blocking(move || store.store_flags(mailbox, &target, op, &flags, None)).await {
+        // Straight to the writer thread: no blocking thread waits on it.
+        let updated = match store.store_flags_async(mailbox, uids.clone(), op, flags, None).await {
             Ok(u) => u,
             Err(e) => return store_error(&e),
         };
@@ -43,6 +43,12 @@ impl Session {
             return Reply::ok("");
         };
         view.apply_own_flags(&updated.updated);
+        if let Some(m) = updated.updated.first() {
+            self.own_change(m.modseq);
+        }
+        let Some(view) = self.selected.as_mut() else {
+            return Reply::ok("");
+        };
         let mut new_keywords = false;
         for m in &updated.updated {
             new_keywords |= view.learn_keywords(&m.flags);
