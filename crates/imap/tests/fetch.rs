@@ -286,3 +286,36 @@ async fn binary_with_section_text() {
     assert_eq!(c.until_tagged("a").await, vec!["a OK FETCH completed"]);
     srv.stop().await;
 }
+
+/// Found by review: repeating an item made us build its data once per
+/// repetition (a cheap way to exhaust memory). Items are answered once,
+/// and a FETCH names at most 100 distinct items.
+#[tokio::test]
+async fn repeated_items_are_answered_once_and_items_are_bounded() {
+    let srv = Server::start().await;
+    let mut c = srv.login().await;
+    c.send_line("a APPEND INBOX {8}").await;
+    assert!(c.line().await.starts_with("+ "));
+    c.send(b"X: y\r\n\r\n\r\n").await;
+    assert!(c.until_tagged("a").await.last().is_some_and(|l| l.starts_with("a OK")));
+    c.cmd("b SELECT INBOX").await;
+    let r = c.cmd("c FETCH 1 (UID BODY.PEEK[HEADER] UID BODY.PEEK[HEADER])").await;
+    assert_eq!(
+        r,
+        vec![
+            "* 1 FETCH (UID 1 BODY[HEADER] {8}",
+            "X: y",
+            "",
+            ")",
+            "c OK FETCH completed"
+        ]
+    );
+    let many: Vec<String> = (0..101).map(|i| format!("BODY.PEEK[HEADER.FIELDS (X{i})]")).collect();
+    let r = c.cmd(&format!("d FETCH 1 ({})", many.join(" "))).await;
+    assert_eq!(
+        r.last().map(String::as_str),
+        Some("d BAD Too many FETCH items (at most 100)"),
+        "{r:?}"
+    );
+    srv.stop().await;
+}

@@ -18,7 +18,8 @@ pub struct ImapConfig {
     pub max_literal: u64,
     /// Consecutive BAD responses after which the session is closed with BYE.
     pub max_bad_commands: u32,
-    /// Time allowed before authentication (seconds).
+    /// Silence allowed before authentication (seconds); login must happen
+    /// within five times this in all.
     pub preauth_timeout_secs: u64,
     /// Inactivity allowed once authenticated (seconds; never less than
     /// 30 minutes, RFC 9051 §5.4).

@@ -27,6 +27,20 @@ const FLUSH_AT: usize = 1024 * 1024;
 
 /// Messages rendered per blocking batch.
 const BATCH: usize = 64;
+/// Distinct items one FETCH may ask for.
+const MAX_ITEMS: usize = 100;
+
+/// Items whose answer carries message bytes (beyond the parsed structure).
+fn reads_message_bytes(item: &FetchItem) -> bool {
+    matches!(
+        item,
+        FetchItem::BodySection { .. }
+            | FetchItem::Binary { .. }
+            | FetchItem::Rfc822
+            | FetchItem::Rfc822Header
+            | FetchItem::Rfc822Text
+    )
+}
 
 /// Where a section's octets are: A's locator, except that the whole
 /// message and its text run to the end of the blob, so `BODY[]` is always
@@ -484,7 +498,18 @@ impl Session {
         let Ok(indices) = view.select(&cmd.set, cmd.uid) else {
             return Reply::bad("Invalid message sequence number");
         };
-        let items = cmd.items;
+        // Asking twice for the same item gets it once (a client repeating
+        // BODY[] thousands of times must not make us build it thousands of
+        // times), and a FETCH names a bounded number of items.
+        let mut items: Vec<FetchItem> = Vec::with_capacity(cmd.items.len().min(MAX_ITEMS));
+        for item in cmd.items {
+            if !items.contains(&item) {
+                if items.len() == MAX_ITEMS {
+                    return Reply::bad(format!("Too many FETCH items (at most {MAX_ITEMS})"));
+                }
+                items.push(item);
+            }
+        }
         // \Seen is set implicitly by a non-PEEK body fetch in a read-write
         // mailbox (RFC 9051 §6.4.5), before the data is sent.
         let mut seen_set: Vec<u32> = Vec::new();
@@ -536,8 +561,17 @@ impl Session {
         let inline = all_cached(&self.store(), &jobs, &items, rev2);
         let mut jobs = jobs.into_iter().peekable();
         let mut first = true;
+        // Message bytes are rendered in batches of about FLUSH_AT, so a FETCH
+        // of many large messages holds one batch in memory, not all of them.
+        let reads_bodies = items.iter().any(reads_message_bytes);
         while jobs.peek().is_some() {
-            let batch: Vec<Job> = jobs.by_ref().take(BATCH).collect();
+            let mut batch: Vec<Job> = Vec::new();
+            let mut bytes = 0u64;
+            while batch.len() < BATCH && (!reads_bodies || bytes < FLUSH_AT as u64) {
+                let Some(job) = jobs.next() else { break };
+                bytes += job.entry.meta.size;
+                batch.push(job);
+            }
             let store = self.store();
             let items = items.clone();
             let seen = seen_set.clone();

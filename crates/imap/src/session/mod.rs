@@ -60,6 +60,9 @@ pub(crate) enum Next {
     Idle,
 }
 
+/// Login must happen within this many `preauth_timeout_secs`.
+const PREAUTH_DEADLINE_FACTOR: u32 = 5;
+
 pub(crate) struct Session {
     pub(crate) ctx: Arc<ServerContext>,
     pub(crate) cfg: Arc<ImapConfig>,
@@ -81,6 +84,8 @@ pub(crate) struct Session {
     /// Untagged responses waiting to be sent.
     pub(crate) out: Vec<u8>,
     pub(crate) bad_in_row: u32,
+    /// When the connection was accepted (the pre-login deadline).
+    pub(crate) connected_at: std::time::Instant,
     pub(crate) appending: Option<append::Appending>,
     /// A BYE was queued: close after sending it.
     pub(crate) closing: bool,
@@ -102,6 +107,7 @@ impl Session {
             rev2: false,
             out: Vec::new(),
             bad_in_row: 0,
+            connected_at: std::time::Instant::now(),
             appending: None,
             closing: false,
         }
@@ -134,7 +140,11 @@ impl Session {
         if self.user.is_some() {
             Duration::from_secs(self.cfg.idle_timeout_secs.max(30 * 60))
         } else {
-            Duration::from_secs(self.cfg.preauth_timeout_secs)
+            // Each silence before login may last preauth_timeout_secs, and
+            // login must happen within a few of them in all: otherwise a
+            // NOOP a minute holds a connection slot forever.
+            let total = Duration::from_secs(self.cfg.preauth_timeout_secs) * PREAUTH_DEADLINE_FACTOR;
+            Duration::from_secs(self.cfg.preauth_timeout_secs).min(total.saturating_sub(self.connected_at.elapsed()))
         }
     }
 
@@ -567,7 +577,7 @@ pub async fn run(ctx: Arc<ServerContext>, cfg: Arc<ImapConfig>, conn: Connection
         if s.closing {
             break;
         }
-        if s.bad_in_row >= s.cfg.max_bad_commands {
+        if s.bad_in_row >= s.cfg.max_bad_commands.max(1) {
             s.untagged("BYE Too many invalid commands");
             break;
         }
