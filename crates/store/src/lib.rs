@@ -32,8 +32,8 @@ pub use blob::{BlobWriter, INLINE_MAX, PreparedBlob};
 pub use error::{Result, StoreError};
 pub use mailbox::{DELIMITER, Mailbox, MailboxStatus, SPECIAL_USES, normalize_name};
 pub use message::{
-    ANSWERED, Appended, BlobReader, Changes, Copied, DELETED, DRAFT, FLAGGED, FlagOp, Flags, FlagsUpdate, MessageMeta,
-    NewMessage, SEEN,
+    ANSWERED, Appended, BlobReader, Changes, Copied, DELETED, DRAFT, FLAGGED, FlagOp, Flags, FlagsUpdate, MAX_KEYWORDS,
+    MessageMeta, NewMessage, SEEN,
 };
 pub use parse::ParsedMessage;
 pub use queue::{NewQueueMessage, NewQueueRecipient, QueueUpdate, QueuedMessage, QueuedRecipient};

@@ -55,7 +55,9 @@ impl Flags {
     pub fn insert(&mut self, name: &str) {
         if let Some((bit, _)) = SYSTEM_FLAGS.iter().find(|(_, s)| s.eq_ignore_ascii_case(name)) {
             self.system |= bit;
-        } else if !name.starts_with('\\') && !self.has_keyword(name) {
+        } else if !name.starts_with('\\') && self.keywords.len() <= MAX_KEYWORDS && !self.has_keyword(name) {
+            // Past the limit one extra is enough to be refused; collecting
+            // thousands more (quadratically) is not.
             self.keywords.push(name.to_string());
         }
     }
@@ -422,6 +424,19 @@ pub(crate) fn delete_mailbox_messages(c: &Connection, fx: &mut TxEffects, mailbo
     Ok(())
 }
 
+/// Keywords one message may carry. Each costs space outside the quota and
+/// work in every session's flag list, so a client cannot attach thousands.
+pub const MAX_KEYWORDS: usize = 64;
+
+fn check_keywords(flags: &Flags) -> Result<()> {
+    if flags.keywords.len() > MAX_KEYWORDS {
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_KEYWORDS} keywords per message"
+        )));
+    }
+    Ok(())
+}
+
 fn store_flags_job(
     mailbox_id: i64,
     uids: Vec<u32>,
@@ -430,6 +445,7 @@ fn store_flags_job(
     unchanged_since: Option<u64>,
 ) -> impl FnOnce(&Connection, &mut TxEffects) -> Result<FlagsUpdate> + Send + 'static {
     move |c, fx| {
+        check_keywords(&change)?;
         let mb = mailbox_by_id(c, mailbox_id)?;
         let metas = metas_for(c, mailbox_id, &uids)?;
         let mut result = FlagsUpdate::default();
@@ -443,6 +459,7 @@ fn store_flags_job(
             if new.same(&m.flags) {
                 continue;
             }
+            check_keywords(&new)?;
             let ms = match modseq {
                 Some(ms) => ms,
                 None => {
@@ -498,6 +515,9 @@ fn expunge_deleted_job(
 impl Store {
     /// Appends messages to a mailbox atomically (MULTIAPPEND: all or none).
     pub fn append(&self, mailbox_id: i64, messages: Vec<NewMessage<'_>>) -> Result<Appended> {
+        for m in &messages {
+            check_keywords(&m.flags)?;
+        }
         let rows: Vec<(PreparedBlob, Flags, (i64, i32))> = messages
             .into_iter()
             .map(|m| (m.blob.clone(), m.flags, (m.internal_date, m.tz_offset)))

@@ -548,3 +548,28 @@ fn recent_claims_count_at_once_and_persist() {
     assert_eq!(s.recent_uid(inbox.id).unwrap(), 4);
     assert_eq!(s.claim_recent_range(inbox.id).unwrap(), (4, 4));
 }
+
+#[test]
+fn keywords_per_message_are_bounded() {
+    let (_d, s) = store();
+    let a = with_user(&s, "bob@example.test");
+    let inbox = s.mailbox_get(a.id, "INBOX").unwrap().unwrap();
+    let uid = append_one(&s, inbox.id, &message("k", "x"), Flags::default());
+    let names: Vec<String> = (0..MAX_KEYWORDS).map(|i| format!("k{i}")).collect();
+    s.store_flags(inbox.id, &[uid], FlagOp::Add, &Flags::from_names(&names), None)
+        .unwrap();
+    let one_more = Flags::from_names(&["extra"]);
+    assert!(matches!(
+        s.store_flags(inbox.id, &[uid], FlagOp::Add, &one_more, None),
+        Err(StoreError::Invalid(_))
+    ));
+    let too_many: Vec<String> = (0..10_000).map(|i| format!("x{i}")).collect();
+    assert!(matches!(
+        s.store_flags(inbox.id, &[uid], FlagOp::Remove, &Flags::from_names(&too_many), None),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        s.message(inbox.id, uid).unwrap().unwrap().flags.keywords.len(),
+        MAX_KEYWORDS
+    );
+}
