@@ -284,15 +284,7 @@ impl Date {
     /// of UTC (SEARCH compares INTERNALDATE dates in their own zone).
     pub fn from_timestamp(timestamp: i64, offset_minutes: i32) -> Date {
         let local = timestamp.saturating_add(i64::from(offset_minutes) * 60);
-        let z = local.div_euclid(86_400) + 719468;
-        let era = if z >= 0 { z } else { z - 146096 } / 146097;
-        let doe = z - era * 146097;
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        let (year, month, day) = mailroom_net::time::civil_from_days(local.div_euclid(86_400));
         Date { year, month, day }
     }
 }

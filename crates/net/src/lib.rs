@@ -18,6 +18,7 @@ pub mod password;
 pub mod sasl;
 pub mod shutdown;
 pub mod stream;
+pub mod time;
 pub mod tls;
 
 use std::net::SocketAddr;

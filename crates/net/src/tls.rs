@@ -124,7 +124,7 @@ fn generate_self_signed(hostname: &str) -> Result<(String, String), NetError> {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let (year, month, day) = civil_date_today();
     // Start a day early to tolerate clock skew between client and server.
-    let (by, bm, bd) = civil_from_days(days_since_epoch() - 1);
+    let (by, bm, bd) = crate::time::civil_from_days(days_since_epoch() - 1);
     params.not_before = rcgen::date_time_ymd(by, bm, bd.min(28));
     params.not_after = rcgen::date_time_ymd(year + SELF_SIGNED_VALIDITY_YEARS, month, day.min(28));
     let mut serial = [0u8; 16];
@@ -146,26 +146,7 @@ fn days_since_epoch() -> i64 {
 }
 
 fn civil_date_today() -> (i32, u8, u8) {
-    civil_from_days(days_since_epoch())
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month,
-/// day) — Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        i32::try_from(year).unwrap_or(1970),
-        u8::try_from(month).unwrap_or(1),
-        u8::try_from(day).unwrap_or(1),
-    )
+    crate::time::civil_from_days(days_since_epoch())
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
@@ -374,9 +355,9 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+        assert_eq!(crate::time::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(crate::time::civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(crate::time::civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(crate::time::civil_from_days(20_000), (2024, 10, 4));
     }
 }
