@@ -188,3 +188,20 @@ async fn small_and_large_literals_round_trip() {
     }
     srv.stop().await;
 }
+
+/// A large message that cannot fit the quota is refused before the client
+/// sends it (no `+`), with [OVERQUOTA]; the session goes on.
+#[tokio::test]
+async fn over_quota_append_is_refused_before_the_data() {
+    let srv = Server::start().await;
+    srv.store.account_set_quota(USER, Some(200 * 1024)).unwrap();
+    let mut c = srv.login().await;
+    c.send(b"a APPEND INBOX {300000}\r\n").await;
+    assert_eq!(c.line().await, "a NO [OVERQUOTA] Quota exceeded\r\n");
+    c.send(b"b NOOP\r\n").await;
+    assert_eq!(
+        c.until_tagged("b").await.last().map(String::as_str),
+        Some("b OK NOOP completed")
+    );
+    srv.stop().await;
+}

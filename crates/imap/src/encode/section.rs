@@ -113,6 +113,9 @@ pub fn locate(section: &Section, msg: &ParsedMessage) -> Result<SectionLocation,
 /// not) in `fields` (case-insensitive), each with its continuation lines,
 /// followed by the blank line ending a header (RFC 9051 §6.4.5).
 pub fn filter_header(header: &[u8], fields: &[String], not: bool) -> Vec<u8> {
+    // Long field lists (a client may send thousands) are looked up by hash.
+    let set: Option<std::collections::HashSet<Vec<u8>>> =
+        (fields.len() > 16).then(|| fields.iter().map(|f| f.as_bytes().to_ascii_lowercase()).collect());
     let mut out = Vec::new();
     let mut keep = false;
     for line in header.split_inclusive(|&b| b == b'\n') {
@@ -127,7 +130,10 @@ pub fn filter_header(header: &[u8], fields: &[String], not: bool) -> Vec<u8> {
                 Some(i) => trim_end(&bare[..i]),
                 None => bare,
             };
-            let listed = fields.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name));
+            let listed = match &set {
+                Some(set) => set.contains(&name.to_ascii_lowercase()),
+                None => fields.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name)),
+            };
             keep = listed != not;
         }
         if keep {

@@ -246,3 +246,21 @@ fn message_global_only_in_rev2_form() {
     let rev2 = String::from_utf8(rev2).unwrap();
     assert!(rev2.contains("\"x\""), "{rev2}");
 }
+
+#[test]
+fn long_field_lists_filter_like_short_ones() {
+    let header = b"From: a\r\nSubject: s\r\n  folded\r\nX-Other: o\r\n\r\n";
+    let mut many: Vec<String> = (0..40).map(|i| format!("X-Unused-{i}")).collect();
+    many.push("SUBJECT".into());
+    many.push("from".into());
+    let short = vec!["SUBJECT".to_string(), "from".to_string()];
+    assert_eq!(
+        filter_header(header, &many, false),
+        filter_header(header, &short, false)
+    );
+    assert_eq!(
+        filter_header(header, &many, false),
+        b"From: a\r\nSubject: s\r\n  folded\r\n\r\n"
+    );
+    assert_eq!(filter_header(header, &many, true), b"X-Other: o\r\n\r\n");
+}

@@ -87,6 +87,18 @@ impl Session {
         if start.index >= MAX_MULTIAPPEND {
             return refuse(Reply::no("Too many messages in one APPEND").code("LIMIT"));
         }
+        // A large message that cannot fit the quota is refused before its
+        // bytes are sent (the commit would refuse it anyway, after the
+        // client sent them all and we wrote them to disk).
+        if size > mailroom_store::INLINE_MAX {
+            let store = self.store();
+            let account = self.account_id();
+            if let Ok(Some(a)) = blocking(move || store.account_by_id(account)).await
+                && a.quota_bytes.is_some_and(|q| a.used_bytes.saturating_add(size) > q)
+            {
+                return refuse(Reply::no("Quota exceeded").code("OVERQUOTA"));
+            }
+        }
         if start.index == 0 {
             self.appending = None;
             let store = self.store();

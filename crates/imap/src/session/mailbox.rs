@@ -206,11 +206,14 @@ impl Session {
             Some(v) if v.mailbox.name == name => v.recent_count(),
             _ => 0,
         };
-        for (i, item) in items.iter().enumerate() {
-            // A repeated attribute is answered once.
-            if items[..i].contains(item) {
+        let mut answered: Vec<&StatusItem> = Vec::new();
+        for item in items.iter() {
+            // A repeated attribute is answered once (`answered` holds at
+            // most one of each kind, so this stays linear).
+            if answered.contains(&item) {
                 continue;
             }
+            answered.push(item);
             let value: u64 = match item {
                 StatusItem::Messages => s.messages.into(),
                 StatusItem::Recent => u64::from(s.recent) + u64::from(own_recent),
