@@ -301,7 +301,14 @@ impl Session {
             }
             Command::Rcpt { to, params } => {
                 let r = self.rcpt(to, params).await;
-                self.reply(r);
+                if r.code >= 500 {
+                    // Refused recipients count as errors (Postfix's
+                    // smtpd_hard_error_limit): a session cannot probe
+                    // addresses or relay targets without end.
+                    self.bad(r);
+                } else {
+                    self.reply(r);
+                }
                 Action::Continue
             }
             Command::Data => {
