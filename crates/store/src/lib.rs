@@ -30,7 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use accounts::{Account, Alias, normalize_address, normalize_domain};
 pub use blob::{BlobWriter, INLINE_MAX, PreparedBlob};
 pub use error::{Result, StoreError};
-pub use mailbox::{DELIMITER, Mailbox, MailboxStatus, SPECIAL_USES, normalize_name};
+pub use mailbox::{DELIMITER, MAX_MAILBOXES, Mailbox, MailboxStatus, SPECIAL_USES, normalize_name};
 pub use message::{
     ANSWERED, Appended, BlobReader, Changes, Copied, DELETED, DRAFT, FLAGGED, FlagOp, Flags, FlagsUpdate, MAX_KEYWORDS,
     MessageMeta, NewMessage, SEEN,

@@ -6,6 +6,10 @@ use crate::{Result, Store, StoreError};
 
 pub const DELIMITER: char = '/';
 
+/// Mailboxes one account may have. LIST and its CHILDINFO work grow with
+/// this, and no mail client needs more.
+pub const MAX_MAILBOXES: usize = 10_000;
+
 pub const DEFAULT_MAILBOXES: &[(&str, Option<&str>)] = &[
     ("INBOX", None),
     ("Drafts", Some("\\Drafts")),
@@ -177,6 +181,16 @@ impl Store {
         self.write(move |c, fx| {
             if get_mailbox(c, account_id, &name)?.is_some() {
                 return Err(StoreError::Exists(format!("mailbox {name}")));
+            }
+            let count: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM mailboxes WHERE account_id = ?1")?
+                .query_row([account_id], |r| r.get(0))?;
+            // The new mailbox and each missing parent count.
+            let needed = 1 + name.matches(DELIMITER).count() as i64;
+            if count + needed > MAX_MAILBOXES as i64 {
+                return Err(StoreError::Invalid(format!(
+                    "at most {MAX_MAILBOXES} mailboxes per account"
+                )));
             }
             create_parents(c, account_id, &name)?;
             let id = insert_mailbox(c, account_id, &name, special)?;

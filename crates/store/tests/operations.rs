@@ -573,3 +573,27 @@ fn keywords_per_message_are_bounded() {
         MAX_KEYWORDS
     );
 }
+
+#[test]
+fn mailboxes_per_account_are_bounded() {
+    let (_d, s) = store();
+    let a = with_user(&s, "bob@example.test");
+    let have = s.mailbox_list(a.id).unwrap().len();
+    let id = a.id;
+    s.write(move |c, _| {
+        for i in have..MAX_MAILBOXES - 1 {
+            c.execute(
+                "INSERT INTO mailboxes (account_id, name, uidvalidity) VALUES (?1, ?2, 1)",
+                rusqlite::params![id, format!("m{i}")],
+            )?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    s.mailbox_create(a.id, "last", None).unwrap();
+    assert!(matches!(
+        s.mailbox_create(a.id, "one-too-many", None),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(s.mailbox_list(a.id).unwrap().len(), MAX_MAILBOXES);
+}
