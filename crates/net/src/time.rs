@@ -1,6 +1,14 @@
 //! Calendar arithmetic shared by the protocols (certificate validity,
 //! SMTP `Date:` headers, IMAP dates) without a date-time dependency.
 
+/// The current time as Unix seconds (0 if the clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// Converts days since 1970-01-01 to a proleptic Gregorian (year, month,
 /// day) — Howard Hinnant's `civil_from_days`.
 pub fn civil_from_days(days: i64) -> (i32, u8, u8) {

@@ -4,12 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use mailroom_net::time::now;
 
 /// RFC 5322 §3.3 date-time in UTC: `Thu, 26 Nov 2026 08:46:17 +0000`.
 pub fn rfc5322_date(ts: i64) -> String {

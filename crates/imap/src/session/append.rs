@@ -139,7 +139,7 @@ impl Session {
                 let date = start
                     .date
                     .map(|d| (d.timestamp, d.offset_minutes))
-                    .unwrap_or_else(|| (now(), 0));
+                    .unwrap_or_else(|| (mailroom_net::time::now(), 0));
                 app.current = Some((w, Flags::from_names(&start.flags), date));
                 app.crlf = (!start.binary).then_some(false);
                 LiteralDecision::Accept
@@ -292,13 +292,6 @@ fn write_crlf(w: &mut impl Write, data: &[u8], prev_cr: &mut bool) -> std::io::R
         *prev_cr = last == b'\r';
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -460,10 +460,7 @@ impl Session {
         let snap = Snapshot {
             entries: view.entries.clone(),
             saved: view.saved.iter().copied().collect(),
-            now: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+            now: mailroom_net::time::now(),
         };
         let store = self.store();
         let key = cmd.criteria.clone();
